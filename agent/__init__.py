@@ -1,0 +1,1 @@
+"""The agent that runs on every server: host metrics, tailed logs and file changes, shipped in batches."""

@@ -1,0 +1,1 @@
+"""CloudWatch metric and composite alarms: definitions, evaluation, notifications, history."""

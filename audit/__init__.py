@@ -1,0 +1,1 @@
+"""A tamper-evident CloudTrail-style record of who changed what."""

@@ -1,0 +1,1 @@
+"""Grafana dashboards as code over Watchkeeper's tables."""

@@ -1,0 +1,56 @@
+"""`watchkeeper schema migrate|status`: run or show the storage migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from watchkeeper.config import load_settings
+from watchkeeper.storage.engine import open_engine
+from watchkeeper.storage.schema import migrate, status
+
+
+@click.group("schema")
+def command() -> None:
+    """Storage schema migrations."""
+
+
+_config = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+                       help="watchkeeper.toml (clickhouse.url names the server or chdb path).")
+_url = click.option("--url", default=None, help="Override clickhouse.url, e.g. chdb:///var/lib/watchkeeper/db.")
+
+
+@command.command("migrate")
+@_config
+@_url
+def migrate_command(config_path: Path | None, url: str | None) -> None:
+    """Apply pending migrations (idempotent)."""
+    settings = load_settings(config_path)
+    engine = open_engine(url or settings.clickhouse.url, settings.clickhouse.password, settings.clickhouse.secure)
+    try:
+        applied = migrate(engine, settings.retention)
+    finally:
+        engine.close()
+    for migration in applied:
+        click.echo(f"applied {migration.version:04d} {migration.name}")
+    click.echo(f"schema is up to date ({len(applied)} applied now)")
+
+
+@command.command("status")
+@_config
+@_url
+def status_command(config_path: Path | None, url: str | None) -> None:
+    """Show every migration and whether it is applied."""
+    settings = load_settings(config_path)
+    engine = open_engine(url or settings.clickhouse.url, settings.clickhouse.password, settings.clickhouse.secure)
+    try:
+        rows = status(engine)
+        version = ".".join(str(p) for p in engine.capabilities.version)
+    finally:
+        engine.close()
+    click.echo(f"engine: {engine.kind} {version}")
+    for migration, applied_at in rows:
+        when = datetime.fromtimestamp(applied_at, UTC).isoformat() if applied_at else "pending"
+        click.echo(f"{migration.version:04d} {migration.name:<20} {when}")

@@ -1,0 +1,156 @@
+"""Watchkeeper's own settings: one TOML file, a section per role.
+
+Secrets may come from the environment instead of the file, so the file can be
+checked in: WATCHKEEPER_KAFKA_SASL_PASSWORD and WATCHKEEPER_CLICKHOUSE_PASSWORD
+override the values in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from watchkeeper.config._validate import Strict, validate
+from watchkeeper.errors import ConfigError, Problem
+
+
+def default_data_dir() -> Path:
+    """Where `watchkeeper up` keeps its data: $XDG_DATA_HOME/watchkeeper."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "watchkeeper"
+
+
+class AgentSettings(Strict):
+    """The agent on each server."""
+
+    id: str = Field(default="", description="Stable agent id; defaults to the host name.")
+    host: str = Field(default="", description="The `host` dimension; defaults to the host name.")
+    state_dir: Path | None = Field(
+        default=None, description="Offsets and other agent state; defaults to <data dir>/agent."
+    )
+
+    def resolved_host(self) -> str:
+        return self.host or socket.gethostname()
+
+    def resolved_id(self) -> str:
+        return self.id or self.resolved_host()
+
+
+class KafkaSettings(Strict):
+    """How agents and collectors reach Kafka."""
+
+    bootstrap_servers: list[str] = Field(default_factory=lambda: ["127.0.0.1:9092"])
+    topic_prefix: str = Field(default="watchkeeper", pattern=r"^[A-Za-z0-9._-]+$")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = Field(default=None, description="Overridden by WATCHKEEPER_KAFKA_SASL_PASSWORD.")
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
+    max_in_flight_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    request_timeout_s: float = Field(default=30.0, gt=0)
+
+    def topic(self, kind: str) -> str:
+        return f"{self.topic_prefix}.{kind}"
+
+
+class ClickHouseSettings(Strict):
+    """Where the collector and the API store and query data."""
+
+    url: str = Field(
+        default="clickhouse://127.0.0.1:9000/watchkeeper",
+        description="clickhouse://[user@]host:port/database for a server; chdb:///path for in-process.",
+        pattern=r"^(clickhouse|chdb)://",
+    )
+    password: str | None = Field(default=None, description="Overridden by WATCHKEEPER_CLICKHOUSE_PASSWORD.")
+    secure: bool = False
+
+
+class SpoolSettings(Strict):
+    """The agent's local durable buffer while Kafka is away (and the transport of `up`)."""
+
+    dir: Path | None = Field(default=None, description="Defaults to <data dir>/spool.")
+    max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024 * 1024)
+    segment_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    fsync: Literal["always", "batch", "never"] = Field(
+        default="always",
+        description="always: fsync after every appended batch (nothing acknowledged is lost on power "
+        "failure); never: leave it to the OS (survives a process crash, not a power cut).",
+    )
+
+
+class CollectorSettings(Strict):
+    """Kafka -> ClickHouse."""
+
+    group_id: str = "watchkeeper-collector"
+    max_rows: int = Field(default=50_000, ge=1, description="Insert when a table's buffer holds this many rows.")
+    max_age_s: float = Field(default=1.0, gt=0, description="...or when its oldest row waited this long.")
+    retry_max_s: float = Field(default=30.0, gt=0, description="Upper bound of the ClickHouse retry backoff.")
+
+
+class ApiSettings(Strict):
+    """The HTTP API (served by `up` and by `watchkeeper api`)."""
+
+    listen: str = Field(default="127.0.0.1:4680", pattern=r"^[^:]+:\d+$")
+
+
+class RetentionSettings(Strict):
+    """How long each kind of data is kept (CloudWatch's tiers by default)."""
+
+    metrics_days: int = Field(default=15, ge=1)
+    metrics_5m_days: int = Field(default=63, ge=1)
+    metrics_1h_days: int = Field(default=455, ge=1)
+
+
+class Settings(Strict):
+    """The whole watchkeeper.toml."""
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+    spool: SpoolSettings = Field(default_factory=SpoolSettings)
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    def spool_dir(self) -> Path:
+        return self.spool.dir or self.data_dir / "spool"
+
+    def agent_state_dir(self) -> Path:
+        return self.agent.state_dir or self.data_dir / "agent"
+
+
+def read_toml(path: Path) -> dict[str, object]:
+    """Read a TOML file, turning I/O and syntax errors into a ConfigError naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), "", "file not found")]) from None
+    except OSError as error:
+        raise ConfigError([Problem(str(path), "", f"cannot be read: {error.strerror}")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([Problem(str(path), "", f"not valid TOML: {error}")]) from None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Load watchkeeper.toml (or the defaults when path is None), then apply secret overrides."""
+    data = read_toml(path) if path is not None else {}
+    settings = validate(Settings, data, str(path) if path else "<defaults>")
+    overrides: dict[str, dict[str, str]] = {}
+    if secret := os.environ.get("WATCHKEEPER_KAFKA_SASL_PASSWORD"):
+        overrides["kafka"] = {"sasl_password": secret}
+    if secret := os.environ.get("WATCHKEEPER_CLICKHOUSE_PASSWORD"):
+        overrides["clickhouse"] = {"password": secret}
+    for section, values in overrides.items():
+        current = getattr(settings, section)
+        settings = settings.model_copy(update={section: current.model_copy(update=values)})
+    return settings

@@ -1,0 +1,97 @@
+"""The wire format: one Kafka record (or spool entry) = one envelope = a batch of events of one kind.
+
+An envelope is JSON (orjson) with a schema version, so a collector can refuse
+what it does not understand instead of guessing. Compression is left to Kafka
+(zstd by default) and to the spool, which see whole batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from watchkeeper.errors import WireError
+from watchkeeper.events import Kind
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A batch of items of one kind from one agent.
+
+    batch_id is a UUID, unique across agent restarts, and names the batch on
+    every redelivery; seq orders one agent process's batches for diagnostics.
+    """
+
+    kind: Kind
+    agent_id: str
+    host: str
+    items: list[dict[str, Any]]
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    seq: int = 0
+    created: float = field(default_factory=time.time)
+    version: int = SCHEMA_VERSION
+
+    def encode(self) -> bytes:
+        return orjson.dumps(
+            {
+                "v": self.version,
+                "kind": self.kind.value,
+                "agent": self.agent_id,
+                "host": self.host,
+                "batch": self.batch_id,
+                "seq": self.seq,
+                "created": self.created,
+                "items": self.items,
+            }
+        )
+
+
+_seq = itertools.count(1)
+
+
+def make_envelope(kind: Kind, agent_id: str, host: str, items: list[dict[str, Any]]) -> Envelope:
+    """A new envelope with a fresh batch id and the next sequence number of this process."""
+    return Envelope(kind=kind, agent_id=agent_id, host=host, items=items, seq=next(_seq))
+
+
+def decode(payload: bytes) -> Envelope:
+    """Decode and validate the envelope's frame; items are validated by their table's writer."""
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
+        raise WireError(f"not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise WireError(f"envelope must be a JSON object, found {type(data).__name__}")
+    version = data.get("v")
+    if version != SCHEMA_VERSION:
+        raise WireError(f"unsupported envelope version {version!r}; this collector reads {SCHEMA_VERSION}")
+    try:
+        kind = Kind(data["kind"])
+    except (KeyError, ValueError):
+        raise WireError(f"unknown kind {data.get('kind')!r}; allowed: {', '.join(k.value for k in Kind)}") from None
+    problems = [
+        f"{name} must be {typ.__name__}"
+        for name, typ in (("agent", str), ("host", str), ("batch", str), ("seq", int), ("items", list))
+        if not isinstance(data.get(name), typ)
+    ]
+    if not isinstance(data.get("created"), (int, float)):
+        problems.append("created must be a number")
+    if problems:
+        raise WireError("; ".join(problems))
+    return Envelope(
+        kind=kind,
+        agent_id=data["agent"],
+        host=data["host"],
+        items=data["items"],
+        batch_id=data["batch"],
+        seq=data["seq"],
+        created=float(data["created"]),
+        version=version,
+    )
