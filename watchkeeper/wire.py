@@ -95,3 +95,26 @@ def decode(payload: bytes) -> Envelope:
         created=float(data["created"]),
         version=version,
     )
+
+
+# A routed entry, as the spool stores it: the kind and the Kafka key travel beside the
+# encoded envelope so the forwarder can route without parsing the (large) JSON.
+# Layout: 1 byte kind length, kind, 2 bytes key length (big-endian), key, envelope bytes.
+
+
+def frame(kind: Kind, key: str, payload: bytes) -> bytes:
+    kind_bytes = kind.value.encode()
+    key_bytes = key.encode()
+    return bytes([len(kind_bytes)]) + kind_bytes + len(key_bytes).to_bytes(2, "big") + key_bytes + payload
+
+
+def unframe(entry: bytes) -> tuple[Kind, str, bytes]:
+    """Split a spool entry into (kind, key, envelope bytes); raises WireError when malformed."""
+    try:
+        kind_end = 1 + entry[0]
+        kind = Kind(entry[1:kind_end].decode())
+        key_end = kind_end + 2 + int.from_bytes(entry[kind_end:kind_end + 2], "big")
+        key = entry[kind_end + 2:key_end].decode()
+    except (IndexError, ValueError, UnicodeDecodeError) as error:
+        raise WireError(f"malformed spool entry: {error}") from None
+    return kind, key, entry[key_end:]
