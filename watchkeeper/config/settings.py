@@ -109,6 +109,40 @@ class RetentionSettings(Strict):
     metrics_1h_days: int = Field(default=455, ge=1)
 
 
+class AuditFilesSettings(Strict):
+    """File integrity monitoring on each server ([audit.files])."""
+
+    paths: list[str] = Field(
+        default_factory=lambda: ["/etc", "/usr/lib/systemd/system", "/etc/systemd/system", "/var/spool/cron"],
+        description="Files or directories watched recursively.",
+    )
+    exclude: list[str] = Field(
+        default_factory=lambda: ["/etc/mtab", "/etc/ld.so.cache", "/etc/adjtime", "*.swp", "*~"],
+        description="Glob patterns (fnmatch on the full path) that are never recorded.",
+    )
+    diff_max_bytes: int = Field(default=64 * 1024, ge=0, description="Text files up to this size get a unified diff.")
+    redact_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+            r"(?i)((?:password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)\S+",
+        ],
+        description="Regexes whose matches are replaced by [REDACTED] in diffs (group 1, if any, is kept).",
+    )
+    rescan_interval_s: float = Field(default=300.0, gt=0, description="Full rescan that catches missed events.")
+
+
+class AuditSettings(Strict):
+    """The audit trail: identity of this installation, signing, retention."""
+
+    installation_id: str = Field(default="000000000000", description="recipientAccountId of every record.")
+    signing_key: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) that signs digests; created when missing. "
+        "Defaults to <data dir>/audit-signing-key.pem.")
+    retention_days: int = Field(default=90, ge=1)
+    digest_grace_s: float = Field(default=120.0, ge=0, description="How long after an hour ends its digest is made.")
+    files: AuditFilesSettings = Field(default_factory=AuditFilesSettings)
+
+
 class Settings(Strict):
     """The whole watchkeeper.toml."""
 
@@ -120,9 +154,13 @@ class Settings(Strict):
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def spool_dir(self) -> Path:
         return self.spool.dir or self.data_dir / "spool"
+
+    def audit_signing_key(self) -> Path:
+        return self.audit.signing_key or self.data_dir / "audit-signing-key.pem"
 
     def agent_state_dir(self) -> Path:
         return self.agent.state_dir or self.data_dir / "agent"
