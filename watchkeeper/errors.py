@@ -2,6 +2,7 @@
 
 WatchkeeperError
 ├── ConfigError          a configuration file or request is invalid; carries every problem found
+│   └── FilterPatternError  a CloudWatch Logs filter pattern does not parse; points at the column
 ├── WireError            a Kafka record or spool entry cannot be decoded as an envelope
 ├── TransportError       Kafka or the spool failed
 │   └── SpoolFullError   the spool had to drop its oldest segment to make room
@@ -41,6 +42,20 @@ class ConfigError(WatchkeeperError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class FilterPatternError(ConfigError):
+    """A filter pattern is malformed: names the 1-based column and shows the pattern with a caret.
+
+    A ConfigError so that the CLI and the API report it like any other bad input.
+    """
+
+    def __init__(self, pattern: str, column: int, reason: str, source: str = "filter pattern") -> None:
+        self.pattern = pattern
+        self.column = column
+        self.reason = reason
+        pointer = f"{reason}\n    {pattern}\n    {' ' * (column - 1)}^"
+        super().__init__([Problem(source, f"column {column}", pointer)])
 
 
 class WireError(WatchkeeperError):
