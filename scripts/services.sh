@@ -82,7 +82,7 @@ pid_alive() {
     [[ -n $pid && -r /proc/$pid/stat ]] || return 1
     state=$(sed -E 's/^.*\) ([A-Z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
     [[ $state != Z && $state != X ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"
 }
 
 read_pid() { cat "$1/pid" 2>/dev/null || true; }
@@ -111,8 +111,10 @@ launch() {
     local dir=$1 out=$2
     shift 2
     rm -f "$dir/pid"
+    # The child must not inherit our flock fd, or it would hold the instance
+    # lock for its whole life.
     # shellcheck disable=SC2016
-    setsid bash -c 'echo $$ >"$0/pid"; exec "$@"' "$dir" "$@" </dev/null >>"$out" 2>&1 &
+    setsid bash -c 'echo $$ >"$0/pid"; exec "$@"' "$dir" "$@" </dev/null >>"$out" 2>&1 {lockfd}>&- &
     local i
     for i in $(seq 1 50); do
         [[ -s $dir/pid ]] && return 0
@@ -148,6 +150,15 @@ stop_process() {
         sleep 0.1
     done
     pid_alive "$pid" "$dir" && die "$label (pid $pid) is still alive after SIGKILL"
+    # The main thread of a killed JVM can be a zombie while its other threads
+    # (and so its sockets) are still being torn down: wait for the ports too.
+    local p
+    for p in $(cat "$dir/ports" 2>/dev/null); do
+        for ((i = 0; i < 100; i++)); do
+            port_open "$p" || break
+            sleep 0.1
+        done
+    done
     rm -f "$dir/pid"
     log "$label stopped ($([[ $mode == term ]] && echo SIGTERM || echo SIGKILL))"
 }
@@ -180,8 +191,12 @@ resolve_ports() {
 }
 
 ensure_ports_free() {
-    local p
+    local p i
     for p in "$@"; do
+        for ((i = 0; i < 50; i++)); do
+            port_open "$p" || break
+            sleep 0.1
+        done
         if port_open "$p"; then
             die "port $p on $HOST is already in use by a process this script does not manage for this instance"
         fi
@@ -277,6 +292,11 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# After a SIGKILL the controller waits for the dead incarnation's session to
+# expire before the restarted broker is unfenced (default 9 s); tests kill and
+# restart brokers, so keep it short.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=4000
 auto.create.topics.enable=true
 delete.topic.enable=true
 log.retention.hours=168
@@ -284,15 +304,16 @@ log.retention.check.interval.ms=300000
 EOF
 }
 
-kafka_java() {
-    local dir=$1
-    shift
-    # shellcheck disable=SC2086
-    java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-        -Dkafka.logs.dir="$dir/logs" \
-        -Dlog4j2.configurationFile="$HELPERS/kafka-log4j2.properties" \
-        -Dwatchkeeper.instance="$dir" \
-        -cp "$KAFKA_LIBS/*" "$@"
+# kafka_cmd DIR: set KAFKA_CMD to the java command line (up to the main class)
+# for an instance. The instance dir appears on it (kafka.logs.dir), which is what
+# pid_alive checks to recognise the instance's process.
+kafka_cmd() {
+    local dir=$1 heap
+    read -r -a heap <<<"$KAFKA_HEAP"
+    KAFKA_CMD=(java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+        -Dkafka.logs.dir="$dir/logs"
+        -Dlog4j2.configurationFile="$HELPERS/kafka-log4j2.properties"
+        -cp "$KAFKA_LIBS/*")
 }
 
 kafka_wait_ready() {
@@ -323,13 +344,14 @@ kafka_start_locked() {
     mkdir -p "$dir/logs" "$dir/data"
     echo "$port $ctrl" >"$dir/ports"
     write_kafka_config "$dir" "$port" "$ctrl"
+    kafka_cmd "$dir"
     if [[ ! -f $dir/data/meta.properties ]]; then
         # Fresh (or half-formatted) storage: format it. Never reformat existing data.
         rm -rf "$dir/data" && mkdir -p "$dir/data"
         local cluster_id
-        cluster_id=$(kafka_java "$dir" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/format.log" | tail -n1)
+        cluster_id=$("${KAFKA_CMD[@]}" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/format.log" | tail -n1) || true
         [[ -n $cluster_id ]] || { show_tail "$dir/logs/format.log"; die "StorageTool random-uuid failed"; }
-        if ! kafka_java "$dir" kafka.tools.StorageTool format -t "$cluster_id" \
+        if ! "${KAFKA_CMD[@]}" kafka.tools.StorageTool format -t "$cluster_id" \
             -c "$dir/server.properties" --standalone >>"$dir/logs/format.log" 2>&1; then
             show_tail "$dir/logs/format.log" "$dir/logs/server.log"
             die "formatting Kafka storage for '$name' failed"
@@ -337,11 +359,7 @@ kafka_start_locked() {
     fi
     log "starting kafka $name on $HOST:$port (controller $ctrl)"
     echo "=== start $(date -Is) ===" >>"$dir/logs/stdout.log"
-    launch "$dir" "$dir/logs/stdout.log" bash -c 'exec "$@"' kafka-"$name" \
-        java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-        -Dkafka.logs.dir="$dir/logs" \
-        -Dlog4j2.configurationFile="$HELPERS/kafka-log4j2.properties" \
-        -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties"
+    launch "$dir" "$dir/logs/stdout.log" "${KAFKA_CMD[@]}" kafka.Kafka "$dir/server.properties"
     kafka_wait_ready "$dir" "$port"
     log "kafka $name ready at $HOST:$port"
 }

@@ -43,8 +43,8 @@ def port_open(host: str, port: int) -> bool:
 
 def admin_check(bootstrap: str) -> bool:
     """One round of list topics + validate-only create; True when both answer."""
-    from kafka import KafkaAdminClient  # type: ignore[import-untyped]
-    from kafka.admin import NewTopic  # type: ignore[import-untyped]
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
 
     client = KafkaAdminClient(
         bootstrap_servers=bootstrap,
@@ -74,7 +74,7 @@ def main() -> int:
     port = int(port_s)
     logging.basicConfig(level=logging.CRITICAL)  # kafka-python is noisy while retrying
     try:
-        import kafka  # type: ignore[import-untyped]  # noqa: F401
+        import kafka  # noqa: F401
 
         have_client = True
     except ImportError:
