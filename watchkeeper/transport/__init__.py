@@ -1,0 +1,1 @@
+"""How batches leave a process: the local durable spool and the Kafka client factories."""
