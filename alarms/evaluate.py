@@ -149,7 +149,7 @@ def evaluate(alarm: PutMetricAlarm, datapoints: Mapping[int, PeriodValue], state
                                             treat_missing=treat)
             return decide("ALARM", text, evaluated)
     breaching = sum(p.breaching for p in evaluated)
-    new_state = "ALARM" if breaching >= m else "OK"
+    new_state: StateValue = "ALARM" if breaching >= m else "OK"
     minimum = m if new_state == "ALARM" else n - m + 1
     text = reason.threshold_crossed(evaluated, operator=alarm.ComparisonOperator, threshold=threshold,
                                     new_state=new_state, old_state=state.value, minimum=minimum,
