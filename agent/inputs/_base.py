@@ -9,13 +9,14 @@ input repeats that logic.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
 from agent.host import HostProbe
+from agent.inputs._counters import CounterDeltas
 from watchkeeper.config import Strict
 from watchkeeper.events import MetricDatum, normalise_dimensions
 
@@ -141,6 +142,20 @@ class MetricInput(ABC, Generic[C]):
 
     def collect(self, probe: HostProbe, context: CycleContext) -> list[MetricDatum]:
         return to_datums(self.observe(probe), self.published, context, self.config.append_dimensions)
+
+
+class CounterInput(MetricInput[C]):
+    """An input over cumulative counters: `self.counters` turns its readings into per-interval deltas."""
+
+    # The fields whose decrease means a reset (None: any field).
+    RESET_FIELDS: ClassVar[Collection[str] | None] = None
+
+    def __init__(self, config: C) -> None:
+        super().__init__(config)
+        self.counters = CounterDeltas(self.RESET_FIELDS)
+
+    def reset(self) -> None:
+        self.counters.reset()
 
 
 def static_dimensions(dimensions: Mapping[str, str]) -> dict[str, str]:

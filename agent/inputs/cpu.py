@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from agent.host import CpuTimes, HostProbe
-from agent.inputs._base import InputConfig, InputSpec, MetricInput, Observation
-from agent.inputs._counters import CounterDeltas
+from agent.inputs._base import InputConfig, CounterInput, InputSpec, Observation
 
 _STATES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice")
 
@@ -38,10 +37,8 @@ def _reading(times: CpuTimes) -> dict[str, float]:
     return values
 
 
-class CpuInput(MetricInput[CpuConfig]):
-    def __init__(self, config: CpuConfig) -> None:
-        super().__init__(config)
-        self._counters = CounterDeltas(reset_fields=("total",))
+class CpuInput(CounterInput[CpuConfig]):
+    RESET_FIELDS = ("total",)
 
     def observe(self, probe: HostProbe) -> list[Observation]:
         readings = {}
@@ -50,7 +47,7 @@ class CpuInput(MetricInput[CpuConfig]):
         if self.config.resources:
             readings.update({f"cpu{n}": _reading(times) for n, times in enumerate(probe.cpu_times_percpu())})
         observations = []
-        for cpu, delta in self._counters.deltas(readings).items():
+        for cpu, delta in self.counters.deltas(readings).items():
             total = delta["total"]
             if total <= 0:
                 continue  # no CPU time passed: a percentage would be meaningless
@@ -58,9 +55,6 @@ class CpuInput(MetricInput[CpuConfig]):
             values.update({f"usage_{name}": 100.0 * delta[name] / total for name in (*_STATES, "active")})
             observations.append(Observation({"cpu": cpu}, values))
         return observations
-
-    def reset(self) -> None:
-        self._counters.reset()
 
 
 SPEC = InputSpec(

@@ -7,8 +7,7 @@ from fnmatch import fnmatchcase
 from pydantic import Field
 
 from agent.host import HostProbe
-from agent.inputs._base import InputConfig, InputSpec, MetricInput, Observation
-from agent.inputs._counters import CounterDeltas
+from agent.inputs._base import InputConfig, CounterInput, InputSpec, Observation
 
 # diskio_* name -> the DiskIo counter it is the per-interval delta of.
 _COUNTERS = {"reads": "read_count", "writes": "write_count", "read_bytes": "read_bytes",
@@ -29,12 +28,7 @@ class DiskIoConfig(InputConfig):
     )
 
 
-class DiskIoInput(MetricInput[DiskIoConfig]):
-    def __init__(self, config: DiskIoConfig) -> None:
-        super().__init__(config)
-        self._counters = CounterDeltas()
-        self._in_progress: dict[str, int] = {}
-
+class DiskIoInput(CounterInput[DiskIoConfig]):
     def observe(self, probe: HostProbe) -> list[Observation]:
         readings = {}
         in_progress = {}
@@ -44,11 +38,8 @@ class DiskIoInput(MetricInput[DiskIoConfig]):
                 in_progress[name] = io.in_progress
         return [
             Observation({"name": name}, {**delta, "iops_in_progress": in_progress[name]})
-            for name, delta in self._counters.deltas(readings).items()
+            for name, delta in self.counters.deltas(readings).items()
         ]
-
-    def reset(self) -> None:
-        self._counters.reset()
 
 
 SPEC = InputSpec(

@@ -7,8 +7,7 @@ from fnmatch import fnmatchcase
 from pydantic import Field
 
 from agent.host import HostProbe
-from agent.inputs._base import InputConfig, InputSpec, MetricInput, Observation
-from agent.inputs._counters import CounterDeltas
+from agent.inputs._base import InputConfig, CounterInput, InputSpec, Observation
 
 # net_* name -> the NicCounters counter it is the per-interval delta of.
 _COUNTERS = {"bytes_sent": "bytes_sent", "bytes_recv": "bytes_recv", "packets_sent": "packets_sent",
@@ -28,11 +27,7 @@ class NetConfig(InputConfig):
     )
 
 
-class NetInput(MetricInput[NetConfig]):
-    def __init__(self, config: NetConfig) -> None:
-        super().__init__(config)
-        self._counters = CounterDeltas()
-
+class NetInput(CounterInput[NetConfig]):
     def _wanted(self, name: str, loopback: bool) -> bool:
         if "*" in self.config.resources:
             return not loopback  # as Telegraf: loopback only when named
@@ -44,10 +39,7 @@ class NetInput(MetricInput[NetConfig]):
             for name, nic in probe.net_io_counters().items()
             if self._wanted(name, nic.loopback)
         }
-        return [Observation({"interface": name}, delta) for name, delta in self._counters.deltas(readings).items()]
-
-    def reset(self) -> None:
-        self._counters.reset()
+        return [Observation({"interface": name}, delta) for name, delta in self.counters.deltas(readings).items()]
 
 
 SPEC = InputSpec(
