@@ -1,0 +1,22 @@
+"""A real uvicorn server on a free loopback port, over each storage engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from watchkeeper.api.app import create_app
+from watchkeeper.api.context import ApiContext
+from watchkeeper.cli.cmd_api import ApiServer
+from watchkeeper.config.settings import Settings
+from watchkeeper.storage.engine import Engine
+
+
+@pytest.fixture
+def api(engine: Engine) -> Iterator[httpx.Client]:
+    """An HTTP client bound to a running API whose storage is the `engine` fixture."""
+    with ApiServer.running(create_app(ApiContext(Settings(), engine)), "127.0.0.1:0") as server, \
+            httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client

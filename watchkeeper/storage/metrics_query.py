@@ -1,0 +1,176 @@
+"""Reads of the metric tables: statistics per period for many series at once, and the series list.
+
+The API's GetMetricStatistics and ListMetrics use these, and so does the alarm
+evaluator, which asks for many series in one round trip (`fetch_statistics`).
+Every statement is rendered once and runs unchanged on ClickHouse 18.16 and on chdb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from watchkeeper.config.settings import RetentionSettings
+from watchkeeper.events import Dimensions, series_fingerprint
+from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.sql import in_list, literal, quote
+
+DAY = 86_400
+# CloudWatch keeps sub-minute (high-resolution) data for three hours, then one-minute data.
+HIGH_RESOLUTION_HOURS = 3
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One metric series: namespace, name and its exact (sorted) dimension set."""
+
+    namespace: str
+    metric_name: str
+    dimensions: Dimensions = ()
+
+    @property
+    def fingerprint(self) -> int:
+        return series_fingerprint(self.namespace, self.metric_name, self.dimensions)
+
+
+@dataclass(frozen=True)
+class Datapoint:
+    """The statistics of one period of one series, for one unit (CloudWatch keeps units apart).
+
+    percentiles maps the requested percentile (0..100) to its value; a percentile
+    is absent when it cannot be computed exactly, as CloudWatch does: when the
+    period holds a negative value, or a statistic set with several distinct values.
+    """
+
+    timestamp: int
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+    unit: str
+    percentiles: dict[float, float] = field(default_factory=dict)
+
+    @property
+    def average(self) -> float:
+        return self.sum / self.sample_count
+
+
+class Tier(Enum):
+    """Where data of a given age lives: raw samples, then CloudWatch's 5-minute and 1-hour rollups."""
+
+    RAW = ("metric_samples", 1)
+    FIVE_MINUTES = ("metric_samples_5m", 300)
+    ONE_HOUR = ("metric_samples_1h", 3600)
+
+    def __init__(self, table: str, resolution: int) -> None:
+        self.table = table
+        self.resolution = resolution
+
+
+def tier_for(start: int, now: int, retention: RetentionSettings) -> Tier:
+    """The finest tier that still holds data starting at start (raw data expires first)."""
+    age = now - start
+    if age <= retention.metrics_days * DAY:
+        return Tier.RAW
+    if age <= retention.metrics_5m_days * DAY:
+        return Tier.FIVE_MINUTES
+    return Tier.ONE_HOUR
+
+
+def resolution_at(start: int, now: int, retention: RetentionSettings) -> int:
+    """The finest period (seconds) data starting at start is still kept at."""
+    if now - start > HIGH_RESOLUTION_HOURS * 3600:
+        return max(60, tier_for(start, now, retention).resolution)
+    return 1
+
+
+def fetch_statistics(
+    engine: Engine,
+    series: Sequence[SeriesKey],
+    start: int,
+    end: int,
+    period: int,
+    percentiles: Sequence[float] = (),
+    unit: str | None = None,
+    tier: Tier = Tier.RAW,
+) -> dict[int, list[Datapoint]]:
+    """Statistics of [start, end) in period-wide buckets aligned to start, per series fingerprint.
+
+    One query serves every series. All five basic statistics come from the same
+    aggregation, so they are always computed; percentiles only when asked.
+    Reading FINAL folds rows of a batch that was delivered twice. Buckets with no
+    data are absent; the lists are in time order.
+    """
+    if not series:
+        return {}
+    fingerprints = sorted({key.fingerprint for key in series})
+    namespaces = sorted({key.namespace for key in series})
+    names = sorted({key.metric_name for key in series})
+    # A sample of a statistic set stands for sample_count values of mean sum/count;
+    # percentiles weight it by its count. Quantiles are fractions (0..1) in ClickHouse.
+    quantiles = ", ".join(literal(p / 100) for p in percentiles)
+    percentile_columns = (
+        f", quantilesExactWeighted({quantiles})(sum / count, toUInt64(round(count)))"
+        ", min(min) >= 0 AND countIf(count > 1 AND min != max) = 0"
+        if percentiles else ""
+    )
+    unit_filter = f" AND unit = {quote(unit)}" if unit is not None else ""
+    sql = (
+        f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, unit, "
+        f"sum(count), sum(sum), min(min), max(max){percentile_columns} "
+        f"FROM {tier.table} FINAL "
+        f"WHERE namespace IN {in_list(namespaces)} AND metric_name IN {in_list(names)} "
+        f"AND fingerprint IN {in_list(fingerprints)} "
+        f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter} "
+        "GROUP BY fingerprint, bucket, unit ORDER BY fingerprint, bucket, unit"
+    )
+    result: dict[int, list[Datapoint]] = {fingerprint: [] for fingerprint in fingerprints}
+    for row in engine.query(sql):
+        exact = bool(row[8]) if percentiles else False
+        values = dict(zip(percentiles, (float(v) for v in row[7]), strict=True)) if exact else {}
+        result[int(row[0])].append(Datapoint(
+            timestamp=int(row[1]), unit=str(row[2]), sample_count=float(row[3]), sum=float(row[4]),
+            minimum=float(row[5]), maximum=float(row[6]), percentiles=values,
+        ))
+    return result
+
+
+@dataclass(frozen=True)
+class DimensionFilter:
+    """ListMetrics' filter: the series has dimension name (with this value, when value is given)."""
+
+    name: str
+    value: str | None = None
+
+
+def list_series(
+    engine: Engine,
+    namespace: str | None = None,
+    metric_name: str | None = None,
+    dimensions: Sequence[DimensionFilter] = (),
+    active_since: int | None = None,
+    offset: int = 0,
+    limit: int = 500,
+) -> list[SeriesKey]:
+    """Series matching every filter, in a stable order (namespace, name, fingerprint), one page."""
+    conditions = ["1"]
+    if namespace is not None:
+        conditions.append(f"namespace = {quote(namespace)}")
+    if metric_name is not None:
+        conditions.append(f"metric_name = {quote(metric_name)}")
+    for wanted in dimensions:
+        if wanted.value is None:
+            conditions.append(f"has(dim_names, {quote(wanted.name)})")
+        else:
+            conditions.append(f"arrayExists((n, v) -> n = {quote(wanted.name)} AND v = {quote(wanted.value)}, "
+                              "dim_names, dim_values)")
+    if active_since is not None:
+        conditions.append(f"last_seen >= toDateTime({active_since})")
+    rows = engine.query(
+        "SELECT namespace, metric_name, dim_names, dim_values FROM metric_series FINAL "
+        f"WHERE {' AND '.join(conditions)} ORDER BY namespace, metric_name, fingerprint "
+        f"LIMIT {int(offset)}, {int(limit)}"
+    )
+    return [SeriesKey(str(ns), str(name), tuple(zip(map(str, keys), map(str, values), strict=True)))
+            for ns, name, keys, values in rows]
