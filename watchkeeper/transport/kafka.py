@@ -1,0 +1,92 @@
+"""Kafka clients configured once, from KafkaSettings, for every role.
+
+Checked against kafka-python 3.0.12 and Kafka 4.1.2: with `api_version` unset the
+client probes the broker eagerly and its constructor fails while Kafka is down;
+pinned to the 4.0 protocol baseline, a producer can be built at any time and
+connects when it first sends, which is what a spooling agent needs. The reported
+ListOffsets v0 failure against 4.x brokers does not occur with this pin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from watchkeeper.config.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+API_VERSION = (4, 0)
+LINGER_MS = 5
+DEADLETTER = "deadletter"
+
+
+def _connection_options(settings: KafkaSettings) -> dict[str, Any]:
+    """Bootstrap, security and timeouts: identical for producers, consumers and the admin client."""
+    return {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "api_version": API_VERSION,
+        "request_timeout_ms": int(settings.request_timeout_s * 1000),
+        "security_protocol": settings.security_protocol,
+        "sasl_mechanism": settings.sasl_mechanism,
+        "sasl_plain_username": settings.sasl_username,
+        "sasl_plain_password": settings.sasl_password,
+        "ssl_cafile": str(settings.ssl_cafile) if settings.ssl_cafile else None,
+        "ssl_certfile": str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        "ssl_keyfile": str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+    }
+
+
+def make_producer(settings: KafkaSettings) -> KafkaProducer:
+    """An idempotent producer waiting for all in-sync replicas.
+
+    kafka-python 3.0 has no buffer_memory: in-flight memory is bounded by the caller
+    sending at most settings.max_in_flight_bytes before it waits for delivery (the
+    agent's Shipper reads the spool in batches of that size).
+    """
+    return KafkaProducer(
+        **_connection_options(settings),
+        acks="all",
+        enable_idempotence=True,
+        compression_type=None if settings.compression == "none" else settings.compression,
+        linger_ms=LINGER_MS,
+        # Give up on a batch within the request timeout so the caller can spool and retry.
+        max_block_ms=int(settings.request_timeout_s * 1000),
+        delivery_timeout_ms=int(settings.request_timeout_s * 1000) + LINGER_MS,
+    )
+
+
+def make_consumer(settings: KafkaSettings, group_id: str, topics: Iterable[str]) -> KafkaConsumer:
+    """A classic-protocol group member that commits only when told to (after the data is stored)."""
+    return KafkaConsumer(
+        *topics,
+        **_connection_options(settings),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        # Watchkeeper's producers are not transactional; this only guards against foreign ones.
+        isolation_level="read_committed",
+    )
+
+
+def ensure_topics(settings: KafkaSettings, kinds: Iterable[str], partitions: int = 6, replication: int = 1) -> list[str]:
+    """Create `<prefix>.<kind>` for every kind and the dead-letter topic if missing; return the names."""
+    names = [settings.topic(kind) for kind in (*kinds, DEADLETTER)]
+    admin = KafkaAdminClient(**_connection_options(settings))
+    try:
+        existing = set(admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, partitions, replication)])
+                log.info("created Kafka topic %s (%d partitions, replication %d)", name, partitions, replication)
+            except TopicAlreadyExistsError:
+                pass  # another process created it between our listing and our request
+    finally:
+        admin.close()
+    return names
