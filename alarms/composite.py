@@ -153,7 +153,7 @@ class _Parser:
             self.expect("(")
             name = self.parse_name()
             self.expect(")")
-            return Ref(keyword, alarm_name_of(name))  # type: ignore[arg-type]
+            return Ref(keyword, alarm_name_of(name))
         raise self.fail("ALARM(...), OK(...), INSUFFICIENT_DATA(...), TRUE, FALSE, NOT or '('", start)
 
     def parse_name(self) -> str:
