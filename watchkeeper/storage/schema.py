@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from watchkeeper.config.settings import RetentionSettings
+from watchkeeper.config.settings import RetentionSettings, Settings
 from watchkeeper.storage import migrations as migrations_package
 from watchkeeper.storage.capabilities import Capabilities
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.sql import quote
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,11 @@ class Context:
 
     caps: Capabilities
     retention: RetentionSettings
+    audit_retention_days: int = 90
+
+    def retention_days(self, area: str) -> int:
+        """Days to keep an area's data: 'audit' or a RetentionSettings field such as 'metrics_days'."""
+        return self.audit_retention_days if area == "audit" else int(getattr(self.retention, area))
 
     def ttl(self, column: str, days: int) -> str:
         """A TTL clause where the server has TTL; older servers are pruned by retention.py."""
@@ -78,9 +82,12 @@ def applied_versions(engine: Engine) -> dict[int, int]:
     return {int(v): int(t) for v, t in rows}
 
 
-def migrate(engine: Engine, retention: RetentionSettings | None = None) -> list[Migration]:
+def migrate(engine: Engine, settings: Settings | RetentionSettings | None = None) -> list[Migration]:
     """Apply every migration not yet recorded, in order; return those applied now."""
-    ctx = Context(engine.capabilities, retention or RetentionSettings())
+    if isinstance(settings, Settings):
+        ctx = Context(engine.capabilities, settings.retention, settings.audit.retention_days)
+    else:
+        ctx = Context(engine.capabilities, settings or RetentionSettings())
     done = applied_versions(engine)
     applied = []
     for migration in all_migrations():
@@ -88,10 +95,9 @@ def migrate(engine: Engine, retention: RetentionSettings | None = None) -> list[
             continue
         for statement in migration.statements(ctx):
             engine.command(statement)
-        engine.command(
-            f"INSERT INTO {LEDGER} (version, name, applied_at) VALUES "
-            f"({migration.version}, {quote(migration.name)}, {int(time.time())})"
-        )
+        # A columnar insert, not inline VALUES: clickhouse-driver's inline INSERT hangs on 18.16.
+        engine.insert(LEDGER, {"version": [migration.version], "name": [migration.name],
+                               "applied_at": [int(time.time())]})
         applied.append(migration)
     return applied
 
