@@ -175,6 +175,9 @@ class MetricsLoop:
         self._thread = threading.Thread(target=self._run, name="metrics-loop", daemon=True)
         self._thread.start()
 
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
         if self._thread is not None:
