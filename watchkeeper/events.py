@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,7 @@ Dimensions = tuple[tuple[str, str], ...]
 
 def normalise_dimensions(dimensions: dict[str, str] | Dimensions | list[Any]) -> Dimensions:
     """Sorted (name, value) pairs: CloudWatch treats a dimension set as unordered."""
+    pairs: Iterable[tuple[Any, Any]]
     if isinstance(dimensions, dict):
         pairs = dimensions.items()
     else:

@@ -30,7 +30,7 @@ def migrate_command(config_path: Path | None, url: str | None) -> None:
     settings = load_settings(config_path)
     engine = open_engine(url or settings.clickhouse.url, settings.clickhouse.password, settings.clickhouse.secure)
     try:
-        applied = migrate(engine, settings.retention)
+        applied = migrate(engine, settings)
     finally:
         engine.close()
     for migration in applied:

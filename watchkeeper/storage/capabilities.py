@@ -26,7 +26,10 @@ class Capabilities:
     @classmethod
     def for_version(cls, version: str | tuple[int, ...]) -> Capabilities:
         parts = tuple(int(p) for p in version.split(".")[:3]) if isinstance(version, str) else version
-        at_least = lambda *v: parts >= v  # noqa: E731 - a local shorthand keeps the table readable
+
+        def at_least(*release: int) -> bool:
+            return parts >= release
+
         return cls(
             version=parts,
             low_cardinality=at_least(19, 0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,7 +22,7 @@ import orjson
 from watchkeeper.errors import ConfigError, Problem, StorageError, StorageUnavailable
 from watchkeeper.storage.capabilities import Capabilities
 
-Columns = dict[str, Sequence[Any]]
+Columns = Mapping[str, Sequence[Any]]
 Row = tuple[Any, ...]
 
 
@@ -82,7 +82,7 @@ class ServerEngine(Engine):
                 raise StorageUnavailable(f"ClickHouse server unreachable: {error}") from error
             except errors.Error as error:
                 raise StorageError(str(error).split("Stack trace")[0].strip()) from error
-        return list(result or [])
+        return result if isinstance(result, list) else []
 
     def query(self, sql: str) -> list[Row]:
         return [tuple(row) for row in self._run(sql)]
