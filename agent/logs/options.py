@@ -1,0 +1,30 @@
+"""Tuning of the tailer; the defaults suit a server, tests shorten the waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+WatchMode = Literal["auto", "inotify", "poll"]
+
+
+@dataclass(frozen=True)
+class TailOptions:
+    chunk_bytes: int = 1024 * 1024
+    """One read() of a file; big chunks keep the per-byte cost in C."""
+    batch_max_bytes: int = 1024 * 1024
+    """Message bytes per envelope (Kafka's default record limit is 1 MiB, compressed)."""
+    batch_max_events: int = 20_000
+    flush_interval_s: float = 1.0
+    """logs.force_flush_interval: the longest a read event waits before its batch is submitted."""
+    partial_line_timeout_s: float = 5.0
+    """A last line without its newline is shipped after its file was quiet this long."""
+    multiline_quiet_s: float = 1.0
+    """A held multi-line event is shipped after its file was quiet this long."""
+    rotate_wait_s: float = 5.0
+    """A rotated or deleted file is let go after it was at its end and quiet this long."""
+    rescan_interval_s: float = 10.0
+    """Globs are re-expanded at least this often, whatever inotify says (it can overflow)."""
+    poll_interval_s: float = 0.5
+    """How often files are checked when polling (also the wait between steps without events)."""
+    watch: WatchMode = "auto"
