@@ -63,7 +63,7 @@ def to_sql(tree: Pattern, caps: Capabilities, column: str = "message") -> SqlFil
         return SqlFilter(f"match({column}, {quote(tree.regex.source)})", True)
     if isinstance(tree, JsonPattern):
         if caps.json_extract:
-            return SqlFilter(f"JSONType({column}) = 'Object' AND {_json_exact(tree.condition, column)}", True)
+            return SqlFilter(f"JSONType({column}) = 'Object' AND ({_json_exact(tree.condition, column)})", True)
         return SqlFilter(_json_prefilter(tree.condition, column), False)
     return SqlFilter(_delimited_prefilter(tree, column), False)
 
