@@ -129,6 +129,35 @@ class AuditFilesSettings(Strict):
         description="Regexes whose matches are replaced by [REDACTED] in diffs (group 1, if any, is kept).",
     )
     rescan_interval_s: float = Field(default=300.0, gt=0, description="Full rescan that catches missed events.")
+    watch_mode: Literal["auto", "poll"] = Field(
+        default="auto", description="auto = inotify (watchdog), falling back to polling when inotify fails or its "
+        "limits are hit; poll = stat every file every poll_interval_s.")
+    poll_interval_s: float = Field(default=10.0, gt=0, description="Full stat scan interval in polling mode.")
+    coalesce_s: float = Field(
+        default=1.0, ge=0, description="Changes to a path within this quiet time become one event with the final state.")
+    content_store_max_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=0, description="Bound of the store of small text files' last content (for diffs).")
+
+
+class AuditFeedsSettings(Strict):
+    """Host change feeds on each server ([audit.feeds]): packages, accounts, logins, systemd, cron."""
+
+    enabled: bool = Field(default=True, description="Run the host change feeds at all.")
+    poll_interval_s: float = Field(default=2.0, gt=0, description="How often each feed looks for changes.")
+    dpkg_log: str = Field(default="/var/log/dpkg.log", description="dpkg's log: installs, upgrades, removals.")
+    apt_history_log: str = Field(default="/var/log/apt/history.log", description="apt's history: command lines, users.")
+    auth_logs: list[str] = Field(
+        default_factory=lambda: ["/var/log/auth.log", "/var/log/secure"],
+        description="sudo and sshd logs (Debian's and Red Hat's names; those present are read).")
+    passwd_file: str = Field(default="/etc/passwd", description="Users.")
+    group_file: str = Field(default="/etc/group", description="Groups and memberships.")
+    shadow_file: str = Field(default="/etc/shadow", description="Only whether a user has a shadow entry is recorded.")
+    systemd_dirs: list[str] = Field(
+        default_factory=lambda: ["/etc/systemd/system"],
+        description="Directories whose *.wants/ and *.requires/ symlinks say which units are enabled.")
+    cron_paths: list[str] = Field(
+        default_factory=lambda: ["/var/spool/cron/crontabs", "/etc/cron.d", "/etc/crontab"],
+        description="Crontab files, or directories of them.")
 
 
 class AuditSettings(Strict):
@@ -141,6 +170,7 @@ class AuditSettings(Strict):
     retention_days: int = Field(default=90, ge=1)
     digest_grace_s: float = Field(default=120.0, ge=0, description="How long after an hour ends its digest is made.")
     files: AuditFilesSettings = Field(default_factory=AuditFilesSettings)
+    feeds: AuditFeedsSettings = Field(default_factory=AuditFeedsSettings)
 
 
 class Settings(Strict):
