@@ -139,12 +139,23 @@ class EmbeddedEngine(Engine):
 
         # The Python() table function reads this local by name. Arrow carries array
         # columns (plain dicts do not); INSERT ... SELECT casts to the table's types.
-        data = pyarrow.table({name: list(values) for name, values in columns.items()})  # noqa: F841
+        data = pyarrow.table({name: _arrow_column(list(values)) for name, values in columns.items()})  # noqa: F841
         self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM Python(data)", "CSV")
 
     def close(self) -> None:
         with self._lock:
             self._session.close()
+
+
+def _arrow_column(values: list[Any]) -> Any:
+    """An Arrow array for a column; arrays that are empty in every row would infer as list<null>,
+    which ClickHouse cannot cast to Array(String), so they are typed as lists of strings."""
+    import pyarrow
+
+    array = pyarrow.array(values)
+    if pyarrow.types.is_list(array.type) and pyarrow.types.is_null(array.type.value_type):
+        return array.cast(pyarrow.list_(pyarrow.string()))
+    return array
 
 
 def _with_settings(sql: str, settings: str) -> str:
