@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,16 @@ def matching_files(pattern: str, warnings: WarnOnce) -> list[str]:
 def open_for_tailing(path: str, warnings: WarnOnce) -> int | None:
     """A read-only descriptor, or None (warned once) when the file cannot be opened now."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO matched by a glob must not hang the agent in open().
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return None  # gone between the glob and the open: the next rescan sees what replaced it
     except OSError as error:
         warnings.warn(path, "unreadable", "cannot read %s (%s); will retry at every rescan", path, error.strerror)
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        warnings.warn(path, "special", "%s is not a regular file (a FIFO or device); skipped", path)
         return None
     warnings.clear(path, "unreadable")
     return fd

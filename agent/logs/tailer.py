@@ -32,8 +32,6 @@ from watchkeeper.wire import Envelope, make_envelope
 log = logging.getLogger(__name__)
 Submit = Callable[[Envelope], object]
 RETRY_DELAY_S = 1.0
-# A batch may overshoot its byte bound by this much rather than read in tiny slices.
-MIN_READ_BYTES = 64 * 1024
 
 
 class Tailer:
@@ -153,7 +151,7 @@ class Tailer:
         for tracked in list(self.files):
             more = True
             while more:
-                budget = max(self.options.batch_max_bytes - self._pending_bytes, MIN_READ_BYTES)
+                budget = max(self.options.batch_max_bytes - self._pending_bytes, self.options.batch_max_bytes // 8)
                 runs, more = tracked.read(budget)
                 self._add(runs)
                 if self._pending_bytes >= self.options.batch_max_bytes \
