@@ -98,8 +98,8 @@ class MetricDataQuery(Strict):
     AccountId: str | None = None
 
 
-class PutMetricAlarm(Strict):
-    """A metric alarm, exactly as PutMetricAlarm takes it."""
+class AlarmBase(Strict):
+    """The fields metric and composite alarms share."""
 
     AlarmName: AlarmName
     AlarmDescription: str | None = Field(default=None, max_length=1024)
@@ -107,6 +107,12 @@ class PutMetricAlarm(Strict):
     OKActions: Actions = Field(default_factory=list)
     AlarmActions: Actions = Field(default_factory=list)
     InsufficientDataActions: Actions = Field(default_factory=list)
+    Tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class PutMetricAlarm(AlarmBase):
+    """A metric alarm, exactly as PutMetricAlarm takes it."""
+
     MetricName: str | None = Field(default=None, min_length=1, max_length=255)
     Namespace: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[^:].*$")
     Statistic: Literal["SampleCount", "Average", "Sum", "Minimum", "Maximum"] | None = None
@@ -121,7 +127,6 @@ class PutMetricAlarm(Strict):
     TreatMissingData: TreatMissingData = "missing"
     EvaluateLowSampleCountPercentile: Literal["evaluate", "ignore"] | None = None
     Metrics: list[MetricDataQuery] | None = Field(default=None, min_length=1, max_length=10)
-    Tags: list[Tag] = Field(default_factory=list, max_length=50)
     ThresholdMetricId: str | None = None
 
     @field_validator("Period")
@@ -174,17 +179,10 @@ class PutMetricAlarm(Strict):
         return min(periods) if periods else 60
 
 
-class PutCompositeAlarm(Strict):
+class PutCompositeAlarm(AlarmBase):
     """A composite alarm, exactly as PutCompositeAlarm takes it."""
 
-    AlarmName: AlarmName
-    AlarmDescription: str | None = Field(default=None, max_length=1024)
-    ActionsEnabled: bool = True
-    OKActions: Actions = Field(default_factory=list)
-    AlarmActions: Actions = Field(default_factory=list)
-    InsufficientDataActions: Actions = Field(default_factory=list)
     AlarmRule: str = Field(min_length=1, max_length=10240)
-    Tags: list[Tag] = Field(default_factory=list, max_length=50)
     ActionsSuppressor: str | None = Field(default=None, min_length=1, max_length=1600)
     ActionsSuppressorWaitPeriod: int | None = Field(default=None, ge=0)
     ActionsSuppressorExtensionPeriod: int | None = Field(default=None, ge=0)

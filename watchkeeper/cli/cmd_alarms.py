@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 
 from alarms.dryrun import dry_run, load_json_argument, observed_from_put_metric_data, parse_time
-from alarms.model import STATE_VALUES, load_metric_alarm
+from alarms.model import STATE_VALUES, StateValue, load_metric_alarm
 from alarms.testfile import run_test_file
 
 
@@ -39,7 +40,7 @@ def evaluate_command(alarm_arg: str, data_arg: str, at_arg: str, state_value: st
     alarm = load_metric_alarm(load_json_argument(alarm_arg, "--alarm"), alarm_source)
     data = observed_from_put_metric_data(load_json_argument(data_arg, "--metric-data"), data_source)
     at = parse_time(at_arg, "--at", "")
-    result = dry_run(alarm, data, at, state_value, alarm_source)  # type: ignore[arg-type]
+    result = dry_run(alarm, data, at, cast(StateValue, state_value), alarm_source)
     click.echo(json.dumps(result.as_output(), indent=2))
 
 
