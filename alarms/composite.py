@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from alarms.evaluate import AlarmState, Evaluation
-from alarms.model import StateValue
+from alarms.model import PutCompositeAlarm, StateValue, load_composite_alarm
 from alarms.reason import iso_time
 from watchkeeper.errors import ConfigError, Problem
 
@@ -197,6 +197,16 @@ def parse_rule(text: str, source: str = "AlarmRule") -> Node:
         raise ConfigError([Problem(source, "AlarmRule",
                                    f"found {len(children)} alarms; allowed at most {MAX_CHILDREN}")])
     return node
+
+
+def load_composite(data: object, source: str) -> tuple[PutCompositeAlarm, Node]:
+    """Validate a PutCompositeAlarm request and parse its rule; errors name the alarm."""
+    alarm = load_composite_alarm(data, source)
+    rule = parse_rule(alarm.AlarmRule, f"{source} (alarm {alarm.AlarmName})")
+    if alarm.AlarmName in referenced(rule):
+        raise ConfigError([Problem(f"{source} (alarm {alarm.AlarmName})", "AlarmRule",
+                                   "found the alarm itself; a composite alarm may not refer to itself")])
+    return alarm, rule
 
 
 def referenced(node: Node) -> set[str]:

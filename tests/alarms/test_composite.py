@@ -8,7 +8,7 @@ import pytest
 
 from alarms.composite import (
     And, ChildState, Const, Not, Or, Ref, SuppressorView, actions_suppressed_by, check_no_cycle,
-    evaluate_composite, find_cycle, holds, parse_rule,
+    evaluate_composite, find_cycle, holds, load_composite, parse_rule, referenced,
 )
 from alarms.evaluate import AlarmState
 from watchkeeper.errors import ConfigError
@@ -111,3 +111,13 @@ def test_cycles_are_found_across_composites() -> None:
 ])
 def test_actions_suppressor(suppressor: SuppressorView, now: float, expected: str | None) -> None:
     assert actions_suppressed_by(suppressor, 1000.0, 60, 120, now) == expected
+
+
+def test_load_composite_names_alarm_and_column() -> None:
+    alarm, rule = load_composite({"AlarmName": "svc", "AlarmRule": "ALARM(a) OR ALARM(b)"}, "c.json")
+    assert alarm.AlarmName == "svc" and referenced(rule) == {"a", "b"}
+    with pytest.raises(ConfigError) as caught:
+        load_composite({"AlarmName": "svc", "AlarmRule": "ALARM(a) OR"}, "c.json")
+    assert str(caught.value).startswith("c.json (alarm svc): AlarmRule: column 12: found end of rule")
+    with pytest.raises(ConfigError, match="may not refer to itself"):
+        load_composite({"AlarmName": "svc", "AlarmRule": "ALARM(svc)"}, "c.json")
