@@ -10,7 +10,8 @@ fields themselves are valid, and also reported all at once.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -188,29 +189,32 @@ class PutCompositeAlarm(AlarmBase):
     ActionsSuppressorExtensionPeriod: int | None = Field(default=None, ge=0)
 
 
+A = TypeVar("A", bound=AlarmBase)
+
+
 def _source(source: str, data: Any) -> str:
     name = data.get("AlarmName") if isinstance(data, dict) else None
     return f"{source} (alarm {name})" if isinstance(name, str) and name else source
 
 
-def load_metric_alarm(data: Any, source: str) -> PutMetricAlarm:
-    """Validate a PutMetricAlarm request; ConfigError lists every problem with alarm and field."""
+def _load(model: type[A], rules: Callable[[A], list[tuple[str, str]]], data: Any, source: str) -> A:
+    """Field problems first (all of them), then the rules between fields (all of them)."""
     where = _source(source, data)
-    alarm = validate(PutMetricAlarm, data, where)
-    problems = [Problem(where, path, message) for path, message in _metric_alarm_rules(alarm)]
+    alarm = validate(model, data, where)
+    problems = [Problem(where, path, message) for path, message in rules(alarm)]
     if problems:
         raise ConfigError(problems)
     return alarm
+
+
+def load_metric_alarm(data: Any, source: str) -> PutMetricAlarm:
+    """Validate a PutMetricAlarm request; ConfigError lists every problem with alarm and field."""
+    return _load(PutMetricAlarm, _metric_alarm_rules, data, source)
 
 
 def load_composite_alarm(data: Any, source: str) -> PutCompositeAlarm:
-    """Validate a PutCompositeAlarm request (the rule's grammar is checked by alarms.composite)."""
-    where = _source(source, data)
-    alarm = validate(PutCompositeAlarm, data, where)
-    problems = [Problem(where, path, message) for path, message in _composite_rules(alarm)]
-    if problems:
-        raise ConfigError(problems)
-    return alarm
+    """Validate a PutCompositeAlarm request (alarms.composite.load_composite also parses the rule)."""
+    return _load(PutCompositeAlarm, _composite_rules, data, source)
 
 
 def _metric_alarm_rules(alarm: PutMetricAlarm) -> list[tuple[str, str]]:
