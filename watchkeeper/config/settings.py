@@ -2,7 +2,7 @@
 
 Secrets may come from the environment instead of the file, so the file can be
 checked in: WATCHKEEPER_KAFKA_SASL_PASSWORD and WATCHKEEPER_CLICKHOUSE_PASSWORD
-override the values in the file.
+override the values in the file, and so does WATCHKEEPER_SMTP_PASSWORD ([alarms.smtp]).
 """
 
 from __future__ import annotations
@@ -173,6 +173,40 @@ class AuditSettings(Strict):
     feeds: AuditFeedsSettings = Field(default_factory=AuditFeedsSettings)
 
 
+class SmtpSettings(Strict):
+    """The mail server that delivers mailto: alarm actions ([alarms.smtp])."""
+
+    host: str = Field(default="127.0.0.1", description="SMTP server host.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP server port (587 for submission).")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before sending.")
+    username: str | None = Field(default=None, description="Log in with this user (after STARTTLS, if set).")
+    password: str | None = Field(default=None, description="Overridden by WATCHKEEPER_SMTP_PASSWORD.")
+    from_address: str = Field(default="watchkeeper@localhost", description="The From: of alarm mails.")
+
+
+class AlarmsSettings(Strict):
+    """The alarm service ([alarms]): evaluation leadership, notification delivery, GitOps."""
+
+    region: str = Field(default="local", description="Region in alarm ARNs and notifications.")
+    rules_dir: Path | None = Field(
+        default=None, description="A directory of *.json PutMetricAlarm/PutCompositeAlarm bodies applied at start.")
+    default_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key signing http(s) notifications; overridden per URL by secrets.")
+    secrets: dict[str, str] = Field(
+        default_factory=dict, description="Per action URL signing keys (URL -> secret).")
+    queue_size: int = Field(default=10_000, ge=1, description="Notifications waiting at most; overflow is "
+                            "counted, logged and recorded as a failed action.")
+    workers: int = Field(default=4, ge=1, description="Threads delivering notifications.")
+    attempt_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one delivery attempt.")
+    retries: int = Field(default=3, ge=0, description="Attempts after the first failed one.")
+    backoff_initial_s: float = Field(default=1.0, gt=0, description="Wait before the first retry; doubles.")
+    backoff_max_s: float = Field(default=60.0, gt=0, description="Upper bound of the wait between retries.")
+    lease_ttl_s: float = Field(default=30.0, gt=0, description="How long an evaluator leads without renewing.")
+    lease_settle_s: float = Field(default=1.0, ge=0, description="Wait between claiming the lease and reading "
+                                  "back the winner (longer than an insert takes).")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
 class Settings(Strict):
     """The whole watchkeeper.toml."""
 
@@ -185,6 +219,7 @@ class Settings(Strict):
     api: ApiSettings = Field(default_factory=ApiSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    alarms: AlarmsSettings = Field(default_factory=AlarmsSettings)
 
     def spool_dir(self) -> Path:
         return self.spool.dir or self.data_dir / "spool"
@@ -218,6 +253,9 @@ def load_settings(path: Path | None) -> Settings:
         overrides["kafka"] = {"sasl_password": secret}
     if secret := os.environ.get("WATCHKEEPER_CLICKHOUSE_PASSWORD"):
         overrides["clickhouse"] = {"password": secret}
+    if secret := os.environ.get("WATCHKEEPER_SMTP_PASSWORD"):
+        settings = settings.model_copy(update={"alarms": settings.alarms.model_copy(
+            update={"smtp": settings.alarms.smtp.model_copy(update={"password": secret})})})
     for section, values in overrides.items():
         current = getattr(settings, section)
         settings = settings.model_copy(update={section: current.model_copy(update=values)})
