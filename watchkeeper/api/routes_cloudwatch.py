@@ -14,20 +14,17 @@ import base64
 import binascii
 import math
 import time
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from watchkeeper.api._routing import COMBINATION, aws_route
 from watchkeeper.api.context import ApiContext, context
 from watchkeeper.config import Strict
-from watchkeeper.config._validate import key_path
 from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.errors import ApiError
 from watchkeeper.events import Dimensions, Kind, MetricDatum, normalise_dimensions
@@ -48,7 +45,6 @@ LIST_PAGE_SIZE = 500
 RECENTLY_ACTIVE_SECONDS = 3 * 3600
 MAX_TIMESTAMP_AGE = 14 * 86_400
 MAX_TIMESTAMP_LEAD = 2 * 3600
-COMBINATION = "InvalidParameterCombination"
 
 UnitName = Literal[
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
@@ -224,44 +220,7 @@ class ListMetricsRequest(Strict):
     RecentlyActive: Literal["PT3H"] | None = Field(default=None, description="Only series with data in 3 hours.")
 
 
-def _error_code(error_type: str) -> str:
-    if error_type == "missing":
-        return "MissingParameter"
-    return COMBINATION if error_type == COMBINATION else "InvalidParameterValue"
-
-
-def _describe(problem: Any) -> str:
-    """What was wrong, with the value found when it is short enough to read."""
-    if problem["type"] == "missing":
-        return "required parameter is missing"
-    message = str(problem["msg"]).removeprefix("Value error, ")
-    found = problem.get("input")
-    if isinstance(found, (dict, list)) or len(repr(found)) > 80:
-        return message
-    return f"found {found!r}; {message[0].lower()}{message[1:]}"
-
-
-class _CloudWatchRoute(APIRoute):
-    """Reports request validation failures with CloudWatch's error codes, every problem at once."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def with_aws_errors(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as error:
-                problems = list(error.errors())
-                messages = []
-                for problem in problems:
-                    where = key_path(tuple(problem["loc"][1:])) or "request"
-                    messages.append(f"{where}: {_describe(problem)}")
-                raise ApiError(_error_code(problems[0]["type"]), "; ".join(messages)) from None
-
-        return with_aws_errors
-
-
-router = APIRouter(prefix="/v1/cloudwatch", tags=["cloudwatch"], route_class=_CloudWatchRoute)
+router = APIRouter(prefix="/v1/cloudwatch", tags=["cloudwatch"], route_class=aws_route())
 Context = Annotated[ApiContext, Depends(context)]
 
 
