@@ -8,7 +8,8 @@ WatchkeeperError
 │   └── SpoolFullError   the spool had to drop its oldest segment to make room
 ├── StorageError         ClickHouse (server or chdb) refused or failed a statement
 │   └── StorageUnavailable  the server cannot be reached at all (retry later)
-└── ApiError             an API call was refused; maps to an HTTP status and an AWS-style code
+├── ApiError             an API call was refused; maps to an HTTP status and an AWS-style code
+└── DeliveryError        an alarm notification could not be delivered (retried, then recorded in history)
 
 Callers at the edge (the CLI, the API) turn these into clear messages and exit
 codes; nothing below the edge prints.
@@ -86,3 +87,8 @@ class ApiError(WatchkeeperError):
         self.message = message
         self.status = status
         super().__init__(f"{code}: {message}")
+
+
+class DeliveryError(WatchkeeperError):
+    """One attempt to deliver an alarm notification failed; the message says why (HTTP status, SMTP reply,
+    exit code, timeout). The notification dispatcher retries it and records every attempt in alarm history."""
