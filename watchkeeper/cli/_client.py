@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from typing import Any
 
 import click
 import httpx
 
 from watchkeeper.errors import ApiError
+
+CALLER_HEADER = "X-Watchkeeper-User"
+
+
+def caller() -> str:
+    """Who is calling, as recorded in audit events (not authenticated: the API records what it is told)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
 
 # An endpoint that cannot be reached is reported with a 503, which the root group maps to exit 3.
 UNREACHABLE = 503
@@ -22,7 +35,7 @@ class ApiClient:
         """POST body to /v1/<service>/<action>; the decoded JSON answer, or ApiError."""
         url = f"{self.endpoint}/v1/{service}/{action}"
         try:
-            response = httpx.post(url, json=body, timeout=self._timeout)
+            response = httpx.post(url, json=body, timeout=self._timeout, headers={CALLER_HEADER: caller()})
         except httpx.TransportError as error:
             raise ApiError("EndpointUnreachable",
                            f"cannot reach the Watchkeeper API at {self.endpoint}: {error or type(error).__name__}; "
