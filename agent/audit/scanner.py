@@ -49,7 +49,7 @@ class Scanner:
         except OSError:
             return False
         if not stat.S_ISDIR(info.st_mode):
-            if is_recorded(info) and not self.scope.excluded(path):
+            if is_recorded(info):
                 found[path] = observe(path, info, known.get(path))
             return True
         self._walk(path, known, found)

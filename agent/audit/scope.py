@@ -16,7 +16,16 @@ class Scope:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self._exclude)
 
     def contains(self, path: str) -> bool:
-        return not self.excluded(path) and any(is_within(path, root) for root in self.roots)
+        """Below a root, and neither the path nor a directory on the way to it is excluded."""
+        root = next((root for root in self.roots if is_within(path, root)), None)
+        if root is None:
+            return False
+        while True:
+            if self.excluded(path):
+                return False
+            if len(path) <= len(root):
+                return True
+            path = os.path.dirname(path)
 
     def watch_targets(self) -> list[tuple[str, bool]]:
         """(directory, recursive) pairs to watch: roots that are directories, and the parent of file roots."""
