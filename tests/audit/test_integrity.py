@@ -105,3 +105,22 @@ def test_tampering_is_caught_and_named(engine: Engine, signer: Signer, what: str
     reasons = _validate(engine, signer)
     assert reasons, f"{what} went unnoticed"
     assert any(r.startswith(expected) for r in reasons), reasons
+
+
+def test_sealer_chains_delivered_records_once_in_delivery_order(engine: Engine, signer: Signer) -> None:
+    from audit.ingest import to_rows
+    from audit.sealer import Sealer
+    from watchkeeper.events import Kind
+    from watchkeeper.wire import make_envelope
+
+    first = make_envelope(Kind.AUDIT, "web-1", "web-1", _records(3, "web-1", NOW))
+    second = make_envelope(Kind.AUDIT, "web-1", "web-1", _records(2, "web-1", NOW + 10))
+    for envelope in (first, second, first):  # the first batch is delivered twice
+        engine.insert("audit_incoming", to_rows(envelope)["audit_incoming"])
+    sealer = Sealer(engine, signer, digest_grace_s=0)
+    assert sealer.seal(now=NOW)[0] == 5
+    assert Sealer(engine, signer, digest_grace_s=0).seal(now=NOW)[0] == 0  # a restarted sealer adds nothing
+    rows = engine.query("SELECT seq, event_id FROM audit_events ORDER BY seq")
+    expected = [r["eventID"] for r in first.items + second.items]
+    assert [r[1] for r in rows] == expected
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
