@@ -1,0 +1,298 @@
+"""The evaluation cycle: which alarms are due, their data in few queries, evaluation, and commit.
+
+Every 10 s (a cycle): alarms with Period < 60 are due every cycle, the others
+once a minute. Due metric alarms are grouped by (period, unit) and each group's
+series come from one fetch_statistics call, whatever the number of alarms;
+composite alarms follow, children before parents, reading the states this very
+cycle produced. Only the holder of the evaluator lease evaluates, so two
+evaluators never both send (see store.Lease for the race window). The clock is
+injected: tests call `run_cycle(now)` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from alarms.composite import ChildState, Node, evaluate_composite, parse_rule, referenced
+from alarms.composite import SuppressorView, actions_suppressed_by
+from alarms.evaluate import AlarmState, PeriodValue, evaluate, evaluation_range, newest_complete_period
+from alarms.mathexpr import evaluate_metrics
+from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue
+from alarms.notify.message import alarm_arn
+from alarms.store import AlarmStore, Lease, StoredDefinition, StoredState
+from alarms.transitions import StateChange, Transitions, initial_state
+from watchkeeper.config.settings import RetentionSettings
+from watchkeeper.errors import ConfigError, WatchkeeperError
+from watchkeeper.events import normalise_dimensions
+from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, tier_for
+from watchkeeper.statistics import parse_extended_statistic
+
+log = logging.getLogger(__name__)
+
+CYCLE_SECONDS = 10
+STANDARD_SECONDS = 60
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Need:
+    """One series at one statistic that an alarm reads, over its last `periods` periods."""
+
+    key: SeriesKey
+    period: int
+    statistic: str
+    unit: str | None
+    periods: int
+
+
+@dataclass
+class CycleReport:
+    leading: bool
+    evaluated: int = 0
+    transitions: int = 0
+    metric_queries: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _needs(alarm: PutMetricAlarm) -> list[tuple[str, _Need]]:
+    """(query id, need) per series the alarm reads; the id is '' for a single-metric alarm."""
+    span = evaluation_range(alarm.EvaluationPeriods)
+    if alarm.Metrics is None:
+        assert alarm.Namespace and alarm.MetricName and alarm.Period and alarm.statistic_name
+        key = SeriesKey(alarm.Namespace, alarm.MetricName,
+                        normalise_dimensions([(d.Name, d.Value) for d in alarm.Dimensions]))
+        return [("", _Need(key, alarm.Period, alarm.statistic_name, alarm.Unit, span))]
+    out = []
+    for query in alarm.Metrics:
+        if query.MetricStat is not None:
+            stat = query.MetricStat
+            metric = stat.Metric
+            key = SeriesKey(metric.Namespace or "", metric.MetricName,
+                            normalise_dimensions([(d.Name, d.Value) for d in metric.Dimensions]))
+            # Twice the range in the alarm's period, so DIFF/RATE/FILL see history before the oldest period.
+            periods = -(-2 * span * alarm.period // stat.Period)
+            out.append((query.Id, _Need(key, stat.Period, stat.Stat, stat.Unit, periods)))
+    return out
+
+
+def _percentile(statistic: str) -> float | None:
+    parsed = parse_extended_statistic(statistic)
+    return parsed.percentile if parsed is not None and parsed.kind == "p" else None
+
+
+def _statistic(points: list[Datapoint], statistic: str) -> float | None:
+    """The statistic of one period from its per-unit rows (merged when the alarm names no unit)."""
+    count = sum(p.sample_count for p in points)
+    basic = {"SampleCount": count, "Sum": sum(p.sum for p in points), "Minimum": min(p.minimum for p in points),
+             "Maximum": max(p.maximum for p in points)}
+    if statistic in basic:
+        return basic[statistic]
+    if statistic == "Average":
+        return basic["Sum"] / count if count else None
+    percentile = _percentile(statistic)
+    if percentile is None or len(points) != 1:
+        return None
+    return points[0].percentiles.get(percentile)
+
+
+def period_values(points: Iterable[Datapoint], statistic: str) -> dict[int, PeriodValue]:
+    by_period: dict[int, list[Datapoint]] = defaultdict(list)
+    for point in points:
+        by_period[point.timestamp].append(point)
+    out = {}
+    for start, rows in by_period.items():
+        value = _statistic(rows, statistic)
+        if value is not None:
+            out[start] = PeriodValue(value, sum(p.sample_count for p in rows))
+    return out
+
+
+class MetricReader:
+    """Per-period values of every need of a cycle, one fetch_statistics call per (period, unit)."""
+
+    def __init__(self, engine: Engine, retention: RetentionSettings) -> None:
+        self._engine = engine
+        self._retention = retention
+
+    def read(self, needs: Iterable[_Need], now: float) -> tuple[dict[_Need, dict[int, PeriodValue]], int]:
+        groups: dict[tuple[int, str | None], list[_Need]] = defaultdict(list)
+        for need in needs:
+            groups[(need.period, need.unit)].append(need)
+        out: dict[_Need, dict[int, PeriodValue]] = {}
+        for (period, unit), members in groups.items():
+            newest = newest_complete_period(now, period)
+            start = newest - (max(m.periods for m in members) - 1) * period
+            percentiles = sorted({p for m in members if (p := _percentile(m.statistic)) is not None})
+            found = fetch_statistics(self._engine, [m.key for m in members], start, newest + period, period,
+                                     percentiles=percentiles, unit=unit,
+                                     tier=tier_for(start, int(now), self._retention))
+            for member in members:
+                out[member] = period_values(found.get(member.key.fingerprint, []), member.statistic)
+        return out, len(groups)
+
+
+def metric_datapoints(alarm: PutMetricAlarm, values: Mapping[str, dict[int, PeriodValue]],
+                      now: float) -> dict[int, PeriodValue]:
+    """The alarm's per-period values: its one series, or the result of its metric math."""
+    if alarm.Metrics is None:
+        return values[""]
+    period = alarm.period
+    newest = newest_complete_period(now, period)
+    starts = [newest - i * period for i in reversed(range(2 * evaluation_range(alarm.EvaluationPeriods)))]
+    aligned = {name: tuple(series[t].value if t in series else None for t in starts)
+               for name, series in values.items()}
+    result = evaluate_metrics(alarm.Metrics, starts, period, aligned, alarm.AlarmName)
+    returned = alarm.returned_query
+    counts = values.get(returned.Id, {}) if returned is not None else {}
+    return {t: PeriodValue(v, counts[t].sample_count if t in counts else 1.0)
+            for t, v in zip(starts, result, strict=True) if v is not None}
+
+
+def composite_order(rules: Mapping[str, Node]) -> list[str]:
+    """Composite alarms with every composite child before its parents; members of a cycle are left out."""
+    ordered: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str) -> bool:
+        if state.get(name) == "done":
+            return True
+        if state.get(name) == "visiting":
+            return False
+        state[name] = "visiting"
+        acyclic = all(visit(child) for child in sorted(referenced(rules[name])) if child in rules)
+        state[name] = "done" if acyclic else "cyclic"
+        if acyclic:
+            ordered.append(name)
+        return acyclic
+
+    for name in sorted(rules):
+        if name not in state:
+            visit(name)
+    return ordered
+
+
+class Scheduler:
+    def __init__(self, store: AlarmStore, reader: MetricReader, transitions: Transitions, lease: Lease,
+                 clock: Clock, region: str, account_id: str) -> None:
+        self._store = store
+        self._reader = reader
+        self._transitions = transitions
+        self._lease = lease
+        self._clock = clock
+        self._region = region
+        self._account_id = account_id
+        self._last_cycle: float | None = None
+        self._leading = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _due(self, alarm: PutMetricAlarm, now: float) -> bool:
+        if alarm.period < STANDARD_SECONDS or self._last_cycle is None:
+            return True
+        return int(now // STANDARD_SECONDS) > int(self._last_cycle // STANDARD_SECONDS)
+
+    def run_cycle(self, now: float | None = None) -> CycleReport:
+        """One cycle as of `now` (default: the clock); does nothing unless this evaluator holds the lease."""
+        now = self._clock() if now is None else now
+        if not self._lease.hold(now):
+            self._leading = False
+            return CycleReport(leading=False)
+        report = CycleReport(leading=True)
+        if not self._leading:
+            # Newly leading: finish what a previous leader (or this process before a restart) left undone.
+            self._transitions.resume()
+            self._leading = True
+        definitions = self._store.definitions()
+        states = {name: state for name, state in self._store.states(definitions).items() if name in definitions}
+        for name in definitions.keys() - states.keys():
+            states[name] = initial_state(name, int(now * 1000))
+        changes = self._evaluate_metric_alarms(definitions, states, now, report)
+        changes += self._evaluate_composites(definitions, states, now, report)
+        self._last_cycle = now
+        self._transitions.commit(changes)
+        report.transitions = sum(c.value != c.old.value for c in changes)
+        return report
+
+    def _evaluate_metric_alarms(self, definitions: Mapping[str, StoredDefinition], states: dict[str, StoredState],
+                                now: float, report: CycleReport) -> list[StateChange]:
+        due = [(d, d.metric()) for d in definitions.values() if d.kind == "metric"]
+        due = [(d, alarm) for d, alarm in due if self._due(alarm, now)]
+        needs = {d.name: _needs(alarm) for d, alarm in due}
+        values, report.metric_queries = self._reader.read((n for pairs in needs.values() for _, n in pairs), now)
+        changes = []
+        for definition, alarm in due:
+            state = states[definition.name]
+            try:
+                datapoints = metric_datapoints(alarm, {qid: values[need] for qid, need in needs[definition.name]}, now)
+            except ConfigError as error:
+                report.errors.append(str(error))
+                continue
+            result = evaluate(alarm, datapoints, AlarmState(state.value, state.reason, state.reason_data or None), now)
+            report.evaluated += 1
+            if result.transition:
+                changes.append(StateChange(definition, state, result.state, result.reason, result.reason_data or ""))
+                states[definition.name] = _moved(state, result.state, now)
+        return changes
+
+    def _evaluate_composites(self, definitions: Mapping[str, StoredDefinition], states: dict[str, StoredState],
+                             now: float, report: CycleReport) -> list[StateChange]:
+        composites = {name: d.composite() for name, d in definitions.items() if d.kind == "composite"}
+        rules = {name: parse_rule(alarm.AlarmRule, name) for name, alarm in composites.items()}
+        changes = []
+        for name in composite_order(rules):
+            alarm = composites[name]
+            children = {child: ChildState(states[child].value, states[child].transitioned_ms / 1000,
+                                          alarm_arn(self._region, self._account_id, child))
+                        for child in referenced(rules[name]) if child in states}
+            state = states[name]
+            result = evaluate_composite(alarm.AlarmRule, rules[name], children, AlarmState(state.value), now)
+            report.evaluated += 1
+            if result.transition:
+                changes.append(StateChange(definitions[name], state, result.state, result.reason,
+                                           result.reason_data or "", _held_by(alarm, states, result.state, now)))
+                states[name] = _moved(state, result.state, now)
+        return changes
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="alarm-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(CYCLE_SECONDS - self._clock() % CYCLE_SECONDS):
+            try:
+                report = self.run_cycle()
+            except WatchkeeperError as error:  # ClickHouse away: try again next cycle, state is unchanged
+                log.warning("alarm evaluation cycle failed: %s", error)
+                continue
+            for problem in report.errors:
+                log.warning("alarm evaluation: %s", problem)
+
+
+def _moved(state: StoredState, value: StateValue, now: float) -> StoredState:
+    """The state as the rest of this cycle sees it (composites read their children's new states)."""
+    now_ms = int(now * 1000)
+    return StoredState(state.name, value, state.value, state.reason, state.reason_data, now_ms,
+                       now_ms, state.transition_id)
+
+
+def _held_by(alarm: PutCompositeAlarm, states: Mapping[str, StoredState], value: StateValue, now: float) -> str | None:
+    """Why the ActionsSuppressor holds this transition's actions (Alarm or ExtensionPeriod), or None."""
+    if alarm.ActionsSuppressor is None or value != "ALARM" or alarm.ActionsSuppressor not in states:
+        return None
+    suppressor = states[alarm.ActionsSuppressor]
+    left = suppressor.transitioned_ms / 1000 if suppressor.previous == "ALARM" else None
+    # The wait period would hold actions until the suppressor had time to reach ALARM; a transition is
+    # announced once, so only the suppressor's own ALARM state and its extension period apply here.
+    why = actions_suppressed_by(SuppressorView(suppressor.value, left), now, 0,
+                                alarm.ActionsSuppressorExtensionPeriod or 0, now)
+    return f"ActionsSuppressor {alarm.ActionsSuppressor} ({why})" if why else None

@@ -1,0 +1,120 @@
+"""Committing state changes: state and StateUpdate history first, then the actions.
+
+The order is the durability promise: a transition is in ClickHouse before any
+receiver hears of it, and its actions count as handled only once the
+dispatcher finished all of them (alarm_actions_done). After a crash or a change
+of leader, `resume` re-queues exactly the transitions that were persisted but
+not finished, so nothing is lost and nothing finished is sent twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alarms import history
+from alarms.evaluate import INITIAL_REASON
+from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue
+from alarms.notify.dispatcher import Dispatcher
+from alarms.notify.message import build_message
+from alarms.silences import Silences
+from alarms.store import AlarmStore, StoredDefinition, StoredState
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A new state for one alarm; actions run when the value differs from the old one."""
+
+    definition: StoredDefinition
+    old: StoredState
+    value: StateValue
+    reason: str
+    reason_data: str
+    actions_held_by: str | None = None  # why a composite's ActionsSuppressor holds its actions
+
+
+def initial_state(name: str, now_ms: int) -> StoredState:
+    return StoredState(name, "INSUFFICIENT_DATA", "INSUFFICIENT_DATA", INITIAL_REASON, "", now_ms, now_ms, 0)
+
+
+def new_transition_id() -> int:
+    return uuid.uuid4().int >> 65  # 63 bits: a positive Int64 for every client
+
+
+def actions_for(alarm: PutMetricAlarm | PutCompositeAlarm, value: StateValue) -> list[str]:
+    if not alarm.ActionsEnabled:
+        return []
+    return {"ALARM": alarm.AlarmActions, "OK": alarm.OKActions,
+            "INSUFFICIENT_DATA": alarm.InsufficientDataActions}[value]
+
+
+def model_of(definition: StoredDefinition) -> PutMetricAlarm | PutCompositeAlarm:
+    return definition.metric() if definition.kind == "metric" else definition.composite()
+
+
+class Transitions:
+    def __init__(self, store: AlarmStore, silences: Silences, dispatcher: Dispatcher, clock: Clock, region: str,
+                 account_id: str) -> None:
+        self._store = store
+        self._silences = silences
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._region = region
+        self._account_id = account_id
+
+    def commit(self, changes: Sequence[StateChange]) -> list[StoredState]:
+        """Persist the new states with their history (two inserts for any number), then queue actions."""
+        now_ms = int(self._clock() * 1000)
+        rows: list[StoredState] = []
+        for change in changes:
+            moved = change.value != change.old.value
+            rows.append(StoredState(
+                change.old.name, change.value, change.old.value if moved else change.old.previous, change.reason,
+                change.reason_data, now_ms, now_ms if moved else change.old.transitioned_ms,
+                new_transition_id() if moved else change.old.transition_id))
+        self._store.write_states(rows)
+        self._store.append_history([
+            history.state_update(c.old.name, (c.old.value, c.old.reason, c.old.reason_data),
+                                 (c.value, c.reason, c.reason_data), now_ms) for c in changes])
+        for change, row in zip(changes, rows, strict=True):
+            if change.value != change.old.value:
+                self._queue_actions(change.definition, row, change.actions_held_by)
+        return rows
+
+    def _queue_actions(self, definition: StoredDefinition, state: StoredState, held_by: str | None) -> None:
+        alarm = model_of(definition)
+        uris = actions_for(alarm, state.value)
+        if not uris:
+            return
+        now_ms = int(self._clock() * 1000)
+        silence = self._silences.active_for(state.name, now_ms)
+        why = f"silence {silence.silence_id} ({silence.comment}) by {silence.created_by}" if silence else held_by
+        if why is not None:
+            self._store.append_history([history.action_suppressed(state.name, uri, state.transitioned_ms, now_ms, why)
+                                        for uri in uris])
+            self._store.mark_actions_done(state.name, state.transition_id, now_ms)
+            return
+        message = build_message(alarm, region=self._region, account_id=self._account_id,
+                                configuration_updated_ms=definition.updated_ms, transition_id=state.transition_id,
+                                old_state=state.previous, new_state=state.value, reason=state.reason,
+                                reason_data=state.reason_data, changed_ms=state.transitioned_ms)
+        self._dispatcher.submit(message, uris)
+
+    def resume(self) -> int:
+        """Re-queue the actions of persisted transitions not yet finished; how many transitions."""
+        definitions = self._store.definitions()
+        states = self._store.states(definitions)
+        due = [s for s in states.values()
+               if s.transition_id and actions_for(model_of(definitions[s.name]), s.value)
+               and not self._dispatcher.has(s.name, s.transition_id)]
+        done = self._store.actions_done((s.name, s.transition_id) for s in due)
+        unfinished = [s for s in due if (s.name, s.transition_id) not in done]
+        for state in unfinished:
+            self._queue_actions(definitions[state.name], state, None)
+        return len(unfinished)
+
+    def transition_done(self, name: str, transition_id: int) -> None:
+        self._store.mark_actions_done(name, transition_id, int(self._clock() * 1000))
