@@ -81,6 +81,8 @@ class Collector:
         records = self._source.poll(self._poll_timeout())
         # A rebalance happens inside poll, before its records: forget the old positions first.
         self._ledger.forget(self._source.take_revoked())
+        if records:
+            log.debug("polled %d records", len(records))
         for record in records:
             self._accept(record)
         self._sealed.extend(self._buffers.seal_due(time.monotonic()))
