@@ -70,6 +70,13 @@ def user_name(uid: int) -> str | None:
         return None
 
 
+def user_id(name: str) -> int | None:
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return None
+
+
 def group_name(gid: int) -> str | None:
     try:
         return grp.getgrgid(gid).gr_name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from agent.audit.filestate import user_name
+from agent.audit.filestate import user_id, user_name
 
 # Fixed namespace: ids derived from (host, source, identity, position) are stable across restarts and agents.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c7f0e-2b7a-5c1e-9d3a-5e0b8a7c4d21")
@@ -26,6 +26,8 @@ def host_user(name: str | None, uid: int | None, identity_source: str) -> dict[s
     """userIdentity of an OS user; name or uid may be unknown (None), then only what is known is given."""
     if name is None and uid is not None:
         name = user_name(uid)
+    elif uid is None and name is not None:
+        uid = user_id(name)
     if name is None and uid is None:
         return {"type": "Unknown", "identitySource": identity_source}
     identity: dict[str, Any] = {"type": "HostUser", "identitySource": identity_source}
