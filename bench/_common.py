@@ -143,6 +143,21 @@ def add_record_flag(parser: argparse.ArgumentParser) -> None:
                         help=f"write the result into {DOC.relative_to(REPO)} (replacing this benchmark's section)")
 
 
+def delete_topics(prefix: str) -> None:
+    """Remove this run's topics so repeated runs do not fill the shared broker."""
+    from kafka.admin import KafkaAdminClient
+
+    from watchkeeper.config.settings import KafkaSettings
+    from watchkeeper.transport.kafka import API_VERSION
+
+    settings = KafkaSettings(topic_prefix=prefix)
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, api_version=API_VERSION)
+    try:
+        admin.delete_topics([name for name in admin.list_topics() if name.startswith(prefix + ".")])
+    finally:
+        admin.close()
+
+
 # ----- a collector process ---------------------------------------------------------------------------------
 
 

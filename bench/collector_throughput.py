@@ -1,0 +1,179 @@
+"""Collector throughput: metric rows per second from a pre-filled Kafka topic into ClickHouse, and into chdb,
+beside clickhouse-client inserting the same rows from a file (the server's own ceiling).
+
+The topic is filled first with --rows metric datapoints in envelopes of --envelope-items
+items (a fleet of hosts, 50 series each, every 10 s), compressed with zstd as agents send
+them. Then one collector process (the production collector: consumer group, decode,
+validate, rows per table, columnar inserts, commit after insert) drains it into a fresh
+database on the server, and another into chdb; each is timed from its start (group join
+included) to the insert that completes the rows. Last, the rows the collector stored are
+exported with clickhouse-client in Native and TSV format and inserted again, timed, into
+a fresh copy of the same schema.
+
+    python bench/collector_throughput.py [--rows 1000000] [--profile] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pstats
+import random
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import (Result, add_record_flag, collector_command, command_line, delete_topics, read_collector_timing,
+                     run_id)
+
+SERVER = "127.0.0.1:9000"
+TARGET_ROWS_S = 250_000
+SERIES_PER_HOST = 50
+CLIENT_FORMATS = ("Native", "TSV")
+
+
+def fleet_envelopes(rows: int, envelope_items: int) -> list[bytes]:
+    """Encoded envelopes of envelope_items items each, rows in all: hosts x 50 series, one sample per 10 s."""
+    from watchkeeper.events import Kind, MetricDatum
+    from watchkeeper.wire import make_envelope
+
+    rng = random.Random(7)
+    names = [(f"cpu_usage_{state}", ("cpu", f"cpu{core}"), "Percent")
+             for state in ("idle", "user", "system", "iowait", "steal") for core in range(8)]
+    names += [(f"mem_{field}", None, "Bytes") for field in ("used", "free", "cached", "buffered", "available")]
+    names += [(f"net_{field}", ("interface", "eth0"), "Bytes") for field in ("bytes_sent", "bytes_recv")]
+    names += [("processes_total", None, "Count"), ("processes_running", None, "Count"),
+              ("swap_used_percent", None, "Percent")]
+    assert len(names) == SERIES_PER_HOST
+    hosts_per_envelope = max(1, envelope_items // SERIES_PER_HOST)
+    base = int(time.time()) // 10 * 10 - 86_400
+    envelopes: list[bytes] = []
+    made = 0
+    step = 0
+    while made < rows:
+        timestamp = base + 10 * (step // 20)  # 20 envelopes of different hosts share each timestamp
+        first_host = (step % 20) * hosts_per_envelope
+        items = []
+        for host in range(first_host, first_host + hosts_per_envelope):
+            for name, extra, unit in names:
+                dimensions = ((extra, ("host", f"host-{host:05d}")) if extra else (("host", f"host-{host:05d}"),))
+                items.append(MetricDatum.single("CWAgent", name, tuple(sorted(dimensions)), timestamp,
+                                                round(rng.uniform(0, 100), 3), unit, 1).to_item())
+        items = items[:rows - made]
+        envelopes.append(make_envelope(Kind.METRICS, f"agent-{first_host}", f"host-{first_host:05d}", items).encode())
+        made += len(items)
+        step += 1
+    return envelopes
+
+
+def prefill(prefix: str, envelopes: list[bytes]) -> float:
+    """Send the envelopes to <prefix>.metrics with the agents' producer settings; return seconds taken."""
+    from watchkeeper.config.settings import KafkaSettings
+    from watchkeeper.transport.kafka import ensure_topics, make_producer
+
+    settings = KafkaSettings(topic_prefix=prefix)
+    ensure_topics(settings, ["metrics"])
+    producer = make_producer(settings)
+    started = time.monotonic()
+    futures = [producer.send(settings.topic("metrics"), key=f"h{index % 64}".encode(), value=payload)
+               for index, payload in enumerate(envelopes)]
+    producer.flush()
+    for future in futures:
+        future.get(timeout=0)
+    producer.close()
+    return time.monotonic() - started
+
+
+def drain(url: str, prefix: str, rows: int, profile: Path | None) -> tuple[float, int]:
+    """Run one collector process until it stored rows samples; return (seconds, rows)."""
+    command = collector_command(url, prefix, run_id("collector"), stop_after_rows=rows, profile=profile)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=True)
+    timing = read_collector_timing(finished.stdout)
+    assert timing.last_insert is not None, "the collector stored nothing"
+    return timing.last_insert - timing.started, timing.rows
+
+
+def client(*args: str, stdin: Any = None, stdout: Any = None) -> None:
+    host, port = SERVER.split(":")
+    subprocess.run(["clickhouse-client", "--host", host, "--port", port, *args], stdin=stdin, stdout=stdout,
+                   check=True, timeout=3600)
+
+
+def client_ceiling(source_database: str, work: Path) -> dict[str, float]:
+    """Seconds clickhouse-client takes to insert the stored samples from a file, per format."""
+    from watchkeeper.storage.engine import open_engine
+    from watchkeeper.storage.metrics import SAMPLE_COLUMNS, SAMPLES_TABLE
+    from watchkeeper.storage.schema import migrate
+
+    columns = ", ".join(SAMPLE_COLUMNS)
+    seconds = {}
+    for fmt in CLIENT_FORMATS:
+        path = work / f"samples.{fmt.lower()}"
+        with path.open("wb") as out:
+            client("--query", f"SELECT {columns} FROM {source_database}.{SAMPLES_TABLE} FORMAT {fmt}", stdout=out)
+        database = f"{source_database}_{fmt.lower()}"
+        engine = open_engine(f"clickhouse://{SERVER}/{database}")
+        migrate(engine)
+        engine.close()
+        with path.open("rb") as data:
+            started = time.monotonic()
+            client("--database", database, "--query", f"INSERT INTO {SAMPLES_TABLE} ({columns}) FORMAT {fmt}",
+                   stdin=data)
+            seconds[fmt] = time.monotonic() - started
+        client("--query", f"DROP DATABASE {database}")
+    return seconds
+
+
+def profile_summary(path: Path, lines: int) -> str:
+    """The functions where the collector spent most of its own time."""
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt  # type: ignore[attr-defined]  # pstats keeps the total, untyped
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:lines]  # type: ignore[attr-defined]
+    return "\n".join(f"{own / total:6.1%}  {function[2]} ({Path(function[0]).name}:{function[1]})"
+                     for function, (_, _, own, _, _) in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--envelope-items", type=int, default=5_000)
+    parser.add_argument("--profile", action="store_true", help="run the server collector under cProfile")
+    add_record_flag(parser)
+    args = parser.parse_args()
+
+    prefix = run_id("throughput")
+    envelopes = fleet_envelopes(args.rows, args.envelope_items)
+    fill_s = prefill(prefix, envelopes)
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as scratch:
+        work = Path(scratch)
+        profile = work / "collector.prof" if args.profile else None
+        server_s, server_rows = drain(f"clickhouse://{SERVER}/{prefix}", prefix, args.rows, profile)
+        chdb_s, chdb_rows = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
+        ceiling = client_ceiling(prefix, work)
+        hotspots = profile_summary(profile, 15) if profile else ""
+    client("--query", f"DROP DATABASE {prefix}")
+    delete_topics(prefix)
+
+    server_rate, chdb_rate = server_rows / server_s, chdb_rows / chdb_s
+    result = Result("Collector throughput vs clickhouse-client", command_line())
+    result.figures += [
+        ("rows in the topic", f"{args.rows:,} in {len(envelopes)} envelopes of {args.envelope_items:,} items "
+                              f"(filled in {fill_s:.1f} s)"),
+        ("collector -> ClickHouse 18.16 server", f"{server_rate:,.0f} rows/s ({server_rows:,} rows in {server_s:.1f} s)"),
+        ("collector -> chdb", f"{chdb_rate:,.0f} rows/s ({chdb_rows:,} rows in {chdb_s:.1f} s)"),
+    ]
+    for fmt, seconds in ceiling.items():
+        rate = server_rows / seconds
+        result.figures += [(f"clickhouse-client {fmt} file -> server", f"{rate:,.0f} rows/s"),
+                           (f"ratio collector / clickhouse-client {fmt}", f"{server_rate / rate:.2f}")]
+    result.notes.append(f"Target (>= {TARGET_ROWS_S:,} rows/s into the server): "
+                        f"{'met' if server_rate >= TARGET_ROWS_S else 'MISSED'}.")
+    if hotspots:
+        result.notes.append("Where the server collector spent its own time (cProfile, share of total):\n\n"
+                            + "\n".join(f"      {line}" for line in hotspots.splitlines()))
+    result.report(args.record)
+
+
+if __name__ == "__main__":
+    main()
