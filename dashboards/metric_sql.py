@@ -1,0 +1,90 @@
+"""SQL for metric panels: the storage tier chosen by the time range, and series joined to their labels.
+
+Tier choice: Grafana cannot pick a table by itself, and ClickHouse has no dynamic
+table names, so two hidden query variables, refreshed on every time-range change,
+compute the table and its bucket width from $__fromTime/$__toTime with the same
+rule as CloudWatch (watchkeeper/storage/metrics_query.py): ranges up to a day whose
+start is still within raw retention read raw samples; up to 14 days within the
+5-minute retention read metric_samples_5m; longer ranges read metric_samples_1h.
+Panels then read `FROM ${metrics_table}` and bucket by greatest($__interval_s,
+${metrics_step}). One rule, one place, visible in the dashboard's variables.
+
+Buckets use intDiv on epoch seconds, not $__timeInterval: the plugin expands that
+to toStartOfInterval, which ClickHouse 18.16 refuses (storage/capabilities.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dashboards.model import VariableSpec
+from watchkeeper.config.settings import RetentionSettings
+from watchkeeper.storage.sql import in_list, quote
+
+AGENT_NAMESPACE = "CWAgent"
+SELF_NAMESPACE = "Watchkeeper"
+DAY = 86_400
+_FIVE_MINUTE_SPAN = 14 * DAY
+
+
+def _tier_choice(raw: str, five: str, hour: str, retention: RetentionSettings) -> str:
+    return (
+        "SELECT multiIf("
+        f"span <= {DAY} AND age <= {retention.metrics_days * DAY}, {raw}, "
+        f"span <= {_FIVE_MINUTE_SPAN} AND age <= {retention.metrics_5m_days * DAY}, {five}, {hour}) "
+        "FROM (SELECT toUInt32($__toTime) - toUInt32($__fromTime) AS span, "
+        "toUInt32(now()) - toUInt32($__fromTime) AS age)"
+    )
+
+
+def tier_variables(retention: RetentionSettings | None = None) -> tuple[VariableSpec, VariableSpec]:
+    """The hidden metrics_table and metrics_step variables every metric dashboard carries."""
+    kept = retention or RetentionSettings()
+    table = _tier_choice("'metric_samples'", "'metric_samples_5m'", "'metric_samples_1h'", kept)
+    step = _tier_choice("60", "300", "3600", kept)
+    return (VariableSpec("metrics_table", "Storage tier", table, hidden=True, refresh_on_time_change=True),
+            VariableSpec("metrics_step", "Tier resolution (s)", step, hidden=True, refresh_on_time_change=True))
+
+
+STEP = "greatest($__interval_s, ${metrics_step})"
+BUCKET = f"toDateTime(intDiv(toUInt32(ts), {STEP}) * {STEP})"
+
+
+def dimension(name: str) -> str:
+    """A series' dimension value ('' when the series has no such dimension)."""
+    return f"dim_values[indexOf(dim_names, {quote(name)})]"
+
+
+HOST = dimension("host")
+
+
+def series_subquery(namespace: str, metrics: Sequence[str], labels: dict[str, str], condition: str) -> str:
+    """fingerprint plus label columns of the matching series (labels: alias -> SQL over the series row)."""
+    columns = "".join(f", {expression} AS {alias}" for alias, expression in labels.items())
+    return (f"SELECT fingerprint{columns} FROM metric_series "
+            f"WHERE namespace = {quote(namespace)} AND metric_name IN {in_list(metrics)} AND {condition}")
+
+
+def metric_timeseries(metrics: Sequence[str], series: str, value: str = "sum(sum) / sum(count)",
+                      labels: dict[str, str] | None = None, condition: str = "1",
+                      namespace: str = AGENT_NAMESPACE, host_filter: bool = True) -> str:
+    """time, series (a label), value: one line per series label, bucketed to the tier's resolution.
+
+    value aggregates the bucket's statistic sets: the mean by default; `sum(sum) / STEP`
+    turns per-interval counter deltas into a per-second rate.
+    """
+    picked = {"host": HOST, **(labels or {})}
+    hosts = "$__conditionalAll(" + HOST + " IN (${host:singlequote}), $host)" if host_filter else "1"
+    return (
+        f"SELECT {BUCKET} AS time, {series} AS series, {value} AS value "
+        "FROM ${metrics_table} FINAL ANY INNER JOIN ("
+        f"{series_subquery(namespace, metrics, picked, f'{hosts} AND {condition}')}"
+        ") AS labels USING fingerprint "
+        f"WHERE namespace = {quote(namespace)} AND metric_name IN {in_list(metrics)} AND $__timeFilter(ts) "
+        "GROUP BY time, series ORDER BY time"
+    )
+
+
+def short_name(prefix: str) -> str:
+    """The metric name without its input's prefix (cpu_usage_user -> user)."""
+    return f"replaceOne(metric_name, {quote(prefix)}, '')"

@@ -1,0 +1,79 @@
+"""Pipeline health: the agent's and the collector's metrics about themselves (namespace Watchkeeper).
+
+SELF_METRICS is the contract with the agent and the collector, who emit exactly
+these (docs/dashboards.md, "Self-metrics the dashboards expect").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboards.metric_sql import HOST, SELF_NAMESPACE, STEP, dimension, metric_timeseries, tier_variables
+from dashboards.model import DashboardSpec, PanelSpec
+from watchkeeper.storage.sql import quote
+
+UID = "wk-pipeline"
+
+
+@dataclass(frozen=True)
+class SelfMetric:
+    name: str
+    dimensions: tuple[str, ...]
+    unit: str
+    meaning: str
+
+
+SELF_METRICS = (
+    SelfMetric("AgentHeartbeat", ("host",), "Count", "1 per agent metrics cycle: the agent is alive and shipping."),
+    SelfMetric("SpoolBytes", ("host",), "Bytes", "Bytes in the agent's local spool not yet acknowledged by Kafka."),
+    SelfMetric("SpoolRecords", ("host",), "Count", "Envelopes in the agent's spool not yet acknowledged."),
+    SelfMetric("ConsumerLag", ("collector", "topic"), "Count",
+               "Records behind the end of the topic for the collector's group (summed over partitions)."),
+    SelfMetric("RowsInserted", ("collector", "table"), "Count", "Rows the collector inserted since its last report."),
+    SelfMetric("InsertErrors", ("collector", "table"), "Count", "Failed ClickHouse inserts since the last report."),
+    SelfMetric("DeadLetters", ("collector", "topic"), "Count",
+               "Records set aside as undecodable or invalid since the last report."),
+)
+
+HEARTBEATS = (
+    "SELECT host, toDateTime(max(last_ts)) AS last_heartbeat, toUInt32(now()) - max(last_ts) AS seconds_since "
+    "FROM (SELECT fingerprint, toUInt32(max(ts)) AS last_ts FROM ${metrics_table} FINAL "
+    f"WHERE namespace = {quote(SELF_NAMESPACE)} AND metric_name = 'AgentHeartbeat' AND $__timeFilter(ts) "
+    "GROUP BY fingerprint) AS latest ANY INNER JOIN ("
+    f"SELECT fingerprint, {HOST} AS host FROM metric_series WHERE namespace = {quote(SELF_NAMESPACE)} "
+    "AND metric_name = 'AgentHeartbeat') AS labels USING fingerprint GROUP BY host ORDER BY seconds_since DESC, host"
+)
+
+
+def _collector(metric: str, by: str, value: str) -> str:
+    return metric_timeseries((metric,), "concat(collector, ' ', detail)", value=value,
+                             labels={"collector": dimension("collector"), "detail": dimension(by)},
+                             namespace=SELF_NAMESPACE, host_filter=False)
+
+
+def _per_host(metric: str) -> str:
+    return metric_timeseries((metric,), "host", value="max(max)", namespace=SELF_NAMESPACE, host_filter=False)
+
+
+def spec() -> DashboardSpec:
+    panels = (
+        PanelSpec("Agent heartbeats (oldest first)", "table", HEARTBEATS, width=8, height=9),
+        PanelSpec("Spool size per host", "timeseries",
+                  _per_host("SpoolBytes"),
+                  width=8, height=9, unit="bytes"),
+        PanelSpec("Spooled envelopes per host", "timeseries",
+                  _per_host("SpoolRecords"),
+                  width=8, height=9),
+        PanelSpec("Kafka consumer lag", "timeseries", _collector("ConsumerLag", "topic", "max(max)"),
+                  width=12, height=9),
+        PanelSpec("Collector insert rate", "timeseries", _collector("RowsInserted", "table", f"sum(sum) / {STEP}"),
+                  width=12, height=9, unit="rowsps"),
+        PanelSpec("Insert errors", "timeseries", _collector("InsertErrors", "table", "sum(sum)"),
+                  width=12, height=9),
+        PanelSpec("Dead letters", "timeseries", _collector("DeadLetters", "topic", "sum(sum)"),
+                  width=12, height=9),
+    )
+    return DashboardSpec(uid=UID, title="Watchkeeper / Pipeline health",
+                         description="Agents, spools, Kafka lag and the collector, from their own metrics.",
+                         panels=panels, variables=tier_variables(), time_from="now-6h",
+                         tags=("watchkeeper", "pipeline"))
