@@ -20,6 +20,8 @@ from watchkeeper.api.app import create_app
 from watchkeeper.api.context import ApiContext
 from watchkeeper.cli.cmd_api import ApiServer
 from watchkeeper.config.settings import Settings
+from watchkeeper.metricfilters.runner import INTERVAL_S as METRIC_FILTER_INTERVAL_S
+from watchkeeper.metricfilters.runner import MetricFilterRunner
 from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, metrics_role, open_spool, periodic
 from watchkeeper.storage.engine import EmbeddedEngine
 from watchkeeper.storage.schema import migrate
@@ -57,6 +59,7 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
     signer = Signer.load_or_create(settings.audit_signing_key())
     sealer = Sealer(engine, signer, settings.audit.digest_grace_s)
     node.add(periodic("audit sealer", SEAL_INTERVAL_S, sealer.seal))
+    node.add(periodic("metric filters", METRIC_FILTER_INTERVAL_S, MetricFilterRunner(engine).run_once))
 
     host = settings.agent.resolved_host()
     recorder = AuditRecorder(shipper.submit, host, settings.audit.installation_id)

@@ -38,6 +38,8 @@ def run_command(config_path: Path | None, wait_s: float, log_level: str) -> None
     logging.getLogger("kafka").setLevel(logging.ERROR)
     # Imported after validation: a bad config file is reported without loading Kafka and ClickHouse clients.
     from collector.service import kafka_collector, open_storage
+    from watchkeeper.metricfilters.runner import INTERVAL_S, MetricFilterRunner
+    from watchkeeper.node import periodic
 
     engine = open_storage(settings, wait_s)
     try:
@@ -49,7 +51,13 @@ def run_command(config_path: Path | None, wait_s: float, log_level: str) -> None
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        collector.run()
+        # Metric filters read the logs this collector writes; each collector runs them (identical rows fold).
+        metric_filters = periodic("metric filters", INTERVAL_S, MetricFilterRunner(engine).run_once)
+        metric_filters.start()
+        try:
+            collector.run()
+        finally:
+            metric_filters.stop()
     finally:
         engine.close()
     click.echo(f"collector stopped: {collector.stats()}")

@@ -21,12 +21,9 @@ never rewrites what the version before it published.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 
-from watchkeeper.errors import StorageError
 from watchkeeper.events import MetricDatum
 from watchkeeper.logfilter import to_sql
 from watchkeeper.metricfilters.evaluate import MINUTE, counted_datapoints, minute_datapoints
@@ -36,28 +33,24 @@ from watchkeeper.storage.engine import Engine
 from watchkeeper.storage.metrics import write_metrics
 from watchkeeper.storage.sql import in_list, quote
 
-log = logging.getLogger(__name__)
-
 DEFAULT_LOOKBACK_S = 6 * 3600
-DEFAULT_INTERVAL_S = 20.0
+INTERVAL_S = 20.0
 _MINUTE_OF_TS = f"intDiv(toUInt32(ts), {MINUTE}) * {MINUTE}"
 
 EvaluatedKey = tuple[tuple[str, str, int], int]
 
 
 class MetricFilterRunner:
-    """Evaluates every live metric filter; `run_once()` for one round, `start()`/`stop()` for a thread."""
+    """Evaluates every live metric filter, one round per `run_once()`; processes run it every
+    INTERVAL_S with watchkeeper.node.periodic (the collector, `watchkeeper up`)."""
 
-    def __init__(self, engine: Engine, lookback_s: int = DEFAULT_LOOKBACK_S, interval_s: float = DEFAULT_INTERVAL_S,
+    def __init__(self, engine: Engine, lookback_s: int = DEFAULT_LOOKBACK_S,
                  clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._lookback_s = lookback_s
-        self._interval_s = interval_s
         self._clock = clock
         # (filter identity, minute) -> the raw row count of the group's minute when it was evaluated.
         self._evaluated: dict[EvaluatedKey, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Evaluate the minutes whose events changed; return the number of datapoints written."""
@@ -75,23 +68,6 @@ class MetricFilterRunner:
         live = {f.identity for f in filters}
         self._evaluated = {key: count for key, count in self._evaluated.items() if key[0] in live and key[1] >= start}
         return written
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="watchkeeper-metric-filters", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except StorageError as error:
-                log.warning("metric filters: evaluation failed (%s); retrying in %.0fs", error, self._interval_s)
-            self._stop.wait(self._interval_s)
 
     def _minute_counts(self, groups: list[str], start: int) -> dict[str, dict[int, int]]:
         if not groups:
