@@ -26,8 +26,8 @@ RATE = f"sum(sum) / {STEP}"
 
 HOST_VARIABLE = VariableSpec(
     "host", "Host",
-    f"SELECT DISTINCT {HOST} FROM metric_series WHERE namespace = {quote(AGENT_NAMESPACE)} "
-    "AND has(dim_names, 'host') ORDER BY 1",
+    f"SELECT DISTINCT {HOST} AS host FROM metric_series WHERE namespace = {quote(AGENT_NAMESPACE)} "
+    "AND has(dim_names, 'host') ORDER BY host",
     multi=True, include_all=True)
 
 # Latest value of every fleet column per host: last sample per series in range, then per host
