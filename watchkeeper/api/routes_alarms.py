@@ -17,11 +17,12 @@ import orjson
 from fastapi import APIRouter, Body, Depends
 from pydantic import Field, field_validator
 
-from alarms.model import StateValue
+from alarms import model as alarm_model
 from alarms.notify.message import alarm_arn
 from alarms.service import AlarmService, load_definition
 from alarms.silences import CreateSilenceRequest
-from alarms.store import HistoryItemType, HistoryQuery, StoredDefinition, StoredState
+from alarms import store as alarm_store
+from alarms.store import HistoryQuery, StoredDefinition, StoredState
 from watchkeeper.api.context import ApiContext, context
 from watchkeeper.api._routing import aws_route
 from watchkeeper.config import Strict
@@ -71,7 +72,7 @@ class DescribeAlarmsRequest(Strict):
     AlarmNames: list[AlarmNameText] | None = Field(default=None, max_length=100)
     AlarmNamePrefix: str | None = Field(default=None, min_length=1, max_length=255)
     AlarmTypes: list[AlarmType] | None = Field(default=None, description="Default: MetricAlarm only, as AWS.")
-    StateValue: StateValue | None = None
+    StateValue: alarm_model.StateValue | None = None
     ActionPrefix: str | None = Field(default=None, min_length=1, max_length=1024)
     MaxRecords: int = Field(default=50, ge=1, le=100)
     NextToken: str | None = None
@@ -79,7 +80,7 @@ class DescribeAlarmsRequest(Strict):
 
 class DescribeAlarmHistoryRequest(Strict):
     AlarmName: AlarmNameText | None = None
-    HistoryItemType: HistoryItemType | None = None
+    HistoryItemType: alarm_store.HistoryItemType | None = None
     StartDate: datetime | None = None
     EndDate: datetime | None = None
     MaxRecords: int = Field(default=100, ge=1, le=100)
@@ -98,7 +99,7 @@ class AlarmNamesRequest(Strict):
 
 class SetAlarmStateRequest(Strict):
     AlarmName: AlarmNameText
-    StateValue: StateValue
+    StateValue: alarm_model.StateValue
     StateReason: str = Field(min_length=0, max_length=1023)
     StateReasonData: str | None = Field(default=None, max_length=4000)
 
