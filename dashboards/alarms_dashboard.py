@@ -6,7 +6,7 @@ from dashboards.alarm_sql import (NEW_STATE, STATE_CODE, STATE_CODES, STATE_UPDA
                                   ms_filter, ms_time)
 from dashboards.model import DashboardSpec, PanelSpec
 
-UID = "wk-alarms"
+UID = "watchkeeper-alarms"
 
 CURRENT_STATES = (
     "SELECT name, state, reason, toDateTime(intDiv(since_ms, 1000)) AS since FROM ("

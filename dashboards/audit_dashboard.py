@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dashboards.model import AnnotationSpec, DashboardSpec, PanelSpec, VariableSpec
 
-UID = "wk-audit"
+UID = "watchkeeper-audit"
 
 CHANGES = ("FROM audit_events WHERE read_only = 0 AND $__timeFilter(event_time) "
            "AND $__conditionalAll(chain IN (${host:singlequote}), $host)")

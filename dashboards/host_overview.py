@@ -14,7 +14,7 @@ from dashboards.metric_sql import (AGENT_NAMESPACE, HOST, STEP, dimension, metri
 from dashboards.model import DashboardSpec, PanelSpec, VariableSpec
 from watchkeeper.storage.sql import in_list, quote
 
-UID = "wk-host-overview"
+UID = "watchkeeper-host-overview"
 
 CPU_MODES = ("cpu_usage_user", "cpu_usage_system", "cpu_usage_iowait", "cpu_usage_nice", "cpu_usage_irq",
              "cpu_usage_softirq", "cpu_usage_steal")

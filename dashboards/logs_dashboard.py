@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dashboards.model import DashboardSpec, PanelSpec, VariableSpec
 
-UID = "wk-logs"
+UID = "watchkeeper-logs"
 
 VARIABLES = (
     VariableSpec("log_group", "Log group", "SELECT name FROM log_groups FINAL ORDER BY name",

@@ -12,7 +12,7 @@ from dashboards.metric_sql import HOST, SELF_NAMESPACE, STEP, dimension, metric_
 from dashboards.model import DashboardSpec, PanelSpec
 from watchkeeper.storage.sql import quote
 
-UID = "wk-pipeline"
+UID = "watchkeeper-pipeline"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dashboards.catalog import dashboards
 from dashboards.model import DATASOURCE_UID, PLUGIN_ID
 
 MODELS = dashboards()
-STABLE_UIDS = ["wk-host-overview", "wk-logs", "wk-alarms", "wk-audit", "wk-pipeline"]
+STABLE_UIDS = ["watchkeeper-host-overview", "watchkeeper-logs", "watchkeeper-alarms", "watchkeeper-audit", "watchkeeper-pipeline"]
 _REFERENCE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)")
 
 

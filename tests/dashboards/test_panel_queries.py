@@ -65,15 +65,15 @@ def test_every_variable_query_returns_options(filled_engine: Engine, uid: str) -
 
 @pytest.mark.parametrize("range_name", list(RANGES))
 def test_time_range_picks_the_storage_tier(filled_engine: Engine, range_name: str) -> None:
-    ctx = _context(filled_engine, "wk-host-overview", RANGES[range_name])
+    ctx = _context(filled_engine, "watchkeeper-host-overview", RANGES[range_name])
     picked = (ctx.variables["metrics_table"].values[0], ctx.variables["metrics_step"].values[0])
     assert picked == EXPECTED_TIER[range_name]
 
 
 def test_host_variable_lists_the_hosts_and_filters_the_panels(filled_engine: Engine) -> None:
-    ctx = _context(filled_engine, "wk-host-overview", 3600)
+    ctx = _context(filled_engine, "watchkeeper-host-overview", 3600)
     assert ctx.variables["host"].values == tuple(sorted(HOSTS))
-    swap = next(t for t in targets(BY_UID["wk-host-overview"]) if t.title == "Swap used")
+    swap = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title == "Swap used")
     one_host = QueryContext(ctx.from_ms, ctx.to_ms, ctx.interval_ms,
                             {**ctx.variables, "host": Selection(("db-1",), multi=True)})
     assert set(run_sql(filled_engine, expand(swap.raw_sql, one_host)).values("series")) == {"db-1"}
@@ -84,9 +84,9 @@ def test_raw_panel_values_are_the_written_values(filled_engine: Engine) -> None:
     """Swap used for db-1 over the last hour, one-minute buckets: exactly what pipeline_data wrote."""
     from tests.dashboards.pipeline_data import MINUTES, _value
 
-    ctx = _context(filled_engine, "wk-host-overview", 3600)
+    ctx = _context(filled_engine, "watchkeeper-host-overview", 3600)
     ctx = QueryContext(ctx.from_ms, ctx.to_ms, 60_000, {**ctx.variables, "host": Selection(("db-1",), multi=True)})
-    swap = next(t for t in targets(BY_UID["wk-host-overview"]) if t.title == "Swap used")
+    swap = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title == "Swap used")
     result = run_sql(filled_engine, expand(swap.raw_sql, ctx))
     written = {NOW - (MINUTES - 1 - minute) * 60: _value("swap_used_percent", HOSTS.index("db-1"), minute)
                for minute in range(MINUTES)}
@@ -96,8 +96,8 @@ def test_raw_panel_values_are_the_written_values(filled_engine: Engine) -> None:
 
 def test_a_redelivered_batch_is_not_counted_twice(filled_engine: Engine) -> None:
     """Samples are read FINAL: writing the same batches again leaves every panel value unchanged."""
-    ctx = _context(filled_engine, "wk-host-overview", 3600)
-    fleet = next(t for t in targets(BY_UID["wk-host-overview"]) if t.title.startswith("Fleet"))
+    ctx = _context(filled_engine, "watchkeeper-host-overview", 3600)
+    fleet = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title.startswith("Fleet"))
     before = run_sql(filled_engine, expand(fleet.raw_sql, ctx)).rows
     write_metric_data(filled_engine)
     assert run_sql(filled_engine, expand(fleet.raw_sql, ctx)).rows == before
