@@ -38,6 +38,9 @@ class ContentStore:
     def total_bytes(self) -> int:
         return sum(self._sizes.values())
 
+    def has(self, sha256: str) -> bool:
+        return sha256 in self._sizes
+
     def get(self, sha256: str) -> bytes | None:
         if sha256 not in self._sizes:
             return None

@@ -145,7 +145,7 @@ class FileIntegrityMonitor:
             if self.known.get(path) != state:
                 self._unsaved = True
                 self.known[path] = state
-                if self.content.get(state.sha256) is None:
+                if not self.content.has(state.sha256):
                     content = contents.get(path) or self._read_small(path, state)
                     if content is not None:
                         self.content.put(state.sha256, content)
