@@ -6,6 +6,7 @@ on either side of them is the distributed setup's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.cwagent_config import AgentConfig
@@ -22,6 +23,7 @@ from watchkeeper.cli.cmd_api import ApiServer
 from watchkeeper.config.settings import Settings
 from watchkeeper.metricfilters.runner import INTERVAL_S as METRIC_FILTER_INTERVAL_S
 from watchkeeper.metricfilters.runner import MetricFilterRunner
+from watchkeeper.selfmetrics import REPORT_INTERVAL_S, CollectorReporter, agent_reporter
 from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, metrics_role, open_spool, periodic
 from watchkeeper.storage.engine import EmbeddedEngine
 from watchkeeper.storage.schema import migrate
@@ -69,4 +71,15 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
 
     if agent_config.metrics is not None:
         node.add(metrics_role(agent_config, shipper, settings))
+    node.add(periodic("self-metrics", REPORT_INTERVAL_S, _self_report(
+        agent_reporter(spool, host, settings.agent.resolved_id(), shipper.submit),
+        CollectorReporter(f"embedded@{host}", collector.stats, engine))))
     return Embedded(node, server.url, engine)
+
+
+def _self_report(*reporters: Callable[[], None]) -> Callable[[], None]:
+    def report() -> None:
+        for reporter in reporters:
+            reporter()
+
+    return report

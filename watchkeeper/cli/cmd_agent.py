@@ -11,7 +11,8 @@ from agent.cwagent_config import load_agent_config
 from agent.shipper import Shipper
 from watchkeeper.cli.cmd_api import wait_for_stop_signal
 from watchkeeper.config import load_settings
-from watchkeeper.node import CallbackRole, Node, metrics_role, open_spool
+from watchkeeper.node import CallbackRole, Node, metrics_role, open_spool, periodic
+from watchkeeper.selfmetrics import REPORT_INTERVAL_S, agent_reporter
 
 
 def _progress(message: str) -> None:
@@ -42,6 +43,8 @@ def run(config_path: Path | None, agent_config: Path) -> None:
     node.add(CallbackRole("forwarder to Kafka", shipper.start, lambda: shipper.stop(10.0)))
     if config.metrics is not None:
         node.add(metrics_role(config, shipper, settings))
+    reporter = agent_reporter(spool, settings.agent.resolved_host(), settings.agent.resolved_id(), shipper.submit)
+    node.add(periodic("self-metrics", REPORT_INTERVAL_S, reporter))
     node.start()
     _progress(f"shipping to {', '.join(settings.kafka.bootstrap_servers)}; Ctrl-C (or SIGTERM) stops")
     wait_for_stop_signal()
