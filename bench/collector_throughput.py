@@ -39,8 +39,9 @@ def fleet_envelopes(rows: int, envelope_items: int) -> list[bytes]:
     from watchkeeper.wire import make_envelope
 
     rng = random.Random(7)
-    names = [(f"cpu_usage_{state}", ("cpu", f"cpu{core}"), "Percent")
-             for state in ("idle", "user", "system", "iowait", "steal") for core in range(8)]
+    names: list[tuple[str, tuple[str, str] | None, str]] = [
+        (f"cpu_usage_{state}", ("cpu", f"cpu{core}"), "Percent")
+        for state in ("idle", "user", "system", "iowait", "steal") for core in range(8)]
     names += [(f"mem_{field}", None, "Bytes") for field in ("used", "free", "cached", "buffered", "available")]
     names += [(f"net_{field}", ("interface", "eth0"), "Bytes") for field in ("bytes_sent", "bytes_recv")]
     names += [("processes_total", None, "Count"), ("processes_running", None, "Count"),
