@@ -15,10 +15,13 @@ from watchkeeper.storage.engine import Engine
 from watchkeeper.wire import Envelope, make_envelope
 
 
-def put_filter(api: httpx.Client, pattern: str, status: int = 200, name: str = "f", **transformation: Any) -> dict[str, Any]:
+def put_filter(api: httpx.Client, pattern: str, status: int = 200, name: str = "f",
+               **transformation: Any) -> dict[str, Any]:
     spec = {"metricName": "Errors", "metricNamespace": "App", "metricValue": "1", **transformation}
-    return call(api, "PutMetricFilter", {"logGroupName": "app", "filterName": name, "filterPattern": pattern,
-                                         "metricTransformations": [spec]}, status)
+    answer: dict[str, Any] = call(api, "PutMetricFilter", {"logGroupName": "app", "filterName": name,
+                                                           "filterPattern": pattern, "metricTransformations": [spec]},
+                                  status)
+    return answer
 
 
 def minutes(api: httpx.Client, metric: str = "Errors", dimensions: list[dict[str, str]] | None = None
