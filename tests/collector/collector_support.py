@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -49,6 +50,14 @@ def collector_settings(topics: Topics, group_id: str, max_rows: int = 1000) -> S
     return Settings(kafka=KafkaSettings(bootstrap_servers=[topics.bootstrap], topic_prefix=topics.prefix),
                     collector=CollectorSettings(group_id=group_id, max_rows=max_rows, max_age_s=0.2,
                                                 retry_max_s=1.0))
+
+
+def write_config(path: Path, topics: Topics, name: str, collector: str) -> Path:
+    """A watchkeeper.toml for a collector process: group and database both called name."""
+    path.write_text(f'[kafka]\nbootstrap_servers = ["{topics.bootstrap}"]\ntopic_prefix = "{topics.prefix}"\n'
+                    f'[clickhouse]\nurl = "clickhouse://127.0.0.1:9000/{name}"\n'
+                    f'[collector]\ngroup_id = "{name}"\n{collector}\n')
+    return path
 
 
 def metric_envelope(host: str, start: int, count: int, name: str = "cpu_usage_idle") -> Envelope:

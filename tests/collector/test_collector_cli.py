@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from collector_support import Topics, committed, metric_envelope, produce, sample_counts
+from collector_support import Topics, committed, metric_envelope, produce, sample_counts, write_config
 from watchkeeper.storage.engine import ServerEngine
 
 COMMAND = [sys.executable, "-c", "from watchkeeper.cli.main import main; main()", "collector", "run"]
@@ -41,11 +41,9 @@ def test_unreachable_clickhouse_exits_3_after_the_wait(tmp_path: Path) -> None:
 def test_sigterm_inserts_what_is_buffered_and_commits_it(topics: Topics, unique_name: str, tmp_path: Path) -> None:
     envelopes = [metric_envelope(f"web-{i}", 1_800_000_000 + 100 * i, 10) for i in range(3)]
     produce(topics.bootstrap, topics.metrics, [(e.host, e.encode()) for e in envelopes])
-    config = tmp_path / "watchkeeper.toml"
     # Buffers never fall due on their own: only the stop can insert them.
-    config.write_text(f'[kafka]\nbootstrap_servers = ["{topics.bootstrap}"]\ntopic_prefix = "{topics.prefix}"\n'
-                      f'[clickhouse]\nurl = "clickhouse://127.0.0.1:9000/{unique_name}"\n'
-                      f'[collector]\ngroup_id = "{unique_name}"\nmax_age_s = 3600.0\nmax_rows = 1000000\n')
+    config = write_config(tmp_path / "watchkeeper.toml", topics, unique_name,
+                          "max_age_s = 3600.0\nmax_rows = 1000000")
     process = subprocess.Popen([*COMMAND, "--config", str(config), "--log-level", "debug"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     engine = ServerEngine("127.0.0.1", 9000, unique_name)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from collector_support import (StartCollector, Topics, committed, eventually, metric_envelope, produce,
-                               sample_counts)
+                               sample_counts, write_config)
 from watchkeeper.storage.engine import ServerEngine
 from watchkeeper.storage.schema import migrate
 from services import ClickHouseInstance
@@ -64,10 +64,7 @@ def test_collector_killed_between_insert_and_commit_counts_each_datapoint_once(
     engine = ServerEngine("127.0.0.1", 9000, unique_name)
     envelopes = [metric_envelope(f"web-{i}", 1_800_000_000 + 100 * i, 25) for i in range(6)]
     produce(topics.bootstrap, topics.metrics, [(e.host, e.encode()) for e in envelopes])
-    config = tmp_path / "watchkeeper.toml"
-    config.write_text(f'[kafka]\nbootstrap_servers = ["{topics.bootstrap}"]\ntopic_prefix = "{topics.prefix}"\n'
-                      f'[clickhouse]\nurl = "clickhouse://127.0.0.1:9000/{unique_name}"\n'
-                      f'[collector]\ngroup_id = "{unique_name}"\nmax_age_s = 0.2\n')
+    config = write_config(tmp_path / "watchkeeper.toml", topics, unique_name, "max_age_s = 0.2")
     try:
         crashed = subprocess.run([sys.executable, str(Path(__file__).with_name("crash_after_insert.py")),
                                   str(config)], capture_output=True, timeout=120, check=False)
