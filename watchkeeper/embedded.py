@@ -26,9 +26,11 @@ from watchkeeper.metricfilters.runner import MetricFilterRunner
 from watchkeeper.selfmetrics import REPORT_INTERVAL_S, CollectorReporter, agent_reporter
 from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, metrics_role, open_spool, periodic
 from watchkeeper.storage.engine import EmbeddedEngine
+from watchkeeper.storage.maintenance import maintain
 from watchkeeper.storage.schema import migrate
 
 SEAL_INTERVAL_S = 2.0
+MAINTENANCE_INTERVAL_S = 60.0
 _SPOOL_READ_RECORDS = 500
 _SPOOL_READ_BYTES = 64 * 1024 * 1024
 
@@ -61,6 +63,7 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
     signer = Signer.load_or_create(settings.audit_signing_key())
     sealer = Sealer(engine, signer, settings.audit.digest_grace_s)
     node.add(periodic("audit sealer", SEAL_INTERVAL_S, sealer.seal))
+    node.add(periodic("rollups and retention", MAINTENANCE_INTERVAL_S, lambda: maintain(engine, settings)))
     node.add(periodic("metric filters", METRIC_FILTER_INTERVAL_S, MetricFilterRunner(engine).run_once))
 
     host = settings.agent.resolved_host()
