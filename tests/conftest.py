@@ -7,8 +7,6 @@ test proves nothing.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +15,7 @@ import pytest
 from watchkeeper.storage.engine import Engine, EmbeddedEngine, ServerEngine
 from watchkeeper.storage.schema import migrate
 
-CLICKHOUSE_HOST = os.environ.get("WATCHKEEPER_TEST_CLICKHOUSE_HOST", "127.0.0.1")
-CLICKHOUSE_PORT = int(os.environ.get("WATCHKEEPER_TEST_CLICKHOUSE_PORT", "9000"))
-KAFKA_BOOTSTRAP = os.environ.get("WATCHKEEPER_TEST_KAFKA", "127.0.0.1:9092")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+from testenv import CLICKHOUSE_HOST, CLICKHOUSE_PORT, KAFKA_BOOTSTRAP, unique
 
 
 @pytest.fixture

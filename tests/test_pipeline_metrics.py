@@ -18,7 +18,7 @@ from agent.host import PsutilProbe
 from agent.metrics_loop import MetricsLoop
 from agent.shipper import Shipper
 from collector.service import kafka_collector
-from conftest import CLICKHOUSE_HOST, CLICKHOUSE_PORT, KAFKA_BOOTSTRAP, unique
+from testenv import CLICKHOUSE_HOST, CLICKHOUSE_PORT, KAFKA_BOOTSTRAP, unique
 from watchkeeper.api.app import create_app
 from watchkeeper.api.context import ApiContext
 from watchkeeper.cli.cmd_api import ApiServer
