@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dashboards.alarm_sql import TRANSITION_ANNOTATION
 from dashboards.audit_dashboard import AUDIT_ANNOTATION
-from dashboards.metric_sql import (AGENT_NAMESPACE, HOST, STEP, dimension, metric_timeseries, short_name,
-                                   tier_variables)
+from dashboards.metric_sql import (AGENT_NAMESPACE, HOST, STEP, dimension, join_labels, metric_timeseries,
+                                   short_name, tier_variables)
 from dashboards.model import DashboardSpec, PanelSpec, VariableSpec
 from watchkeeper.storage.sql import in_list, quote
 
@@ -36,6 +36,7 @@ _FLEET_COLUMNS = (("cpu_pct", "max", "cpu_usage_active"), ("mem_pct", "max", "me
                   ("swap_pct", "max", "swap_used_percent"), ("fullest_disk_pct", "max", "disk_used_percent"),
                   ("tcp_established", "sum", "netstat_tcp_established"), ("processes", "sum", "processes_total"))
 _FLEET_METRICS = tuple(metric for _, _, metric in _FLEET_COLUMNS)
+_FLEET_LABELS = join_labels(AGENT_NAMESPACE, "has(dim_names, 'host')", {"host": HOST, "cpu": dimension("cpu")})
 FLEET_SQL = (
     "SELECT host, "
     + ", ".join(f"round({agg}If(last_value, metric_name = {quote(metric)}), 1) AS {alias}"
@@ -44,10 +45,8 @@ FLEET_SQL = (
     "SELECT fingerprint, metric_name, argMax(sum / count, ts) AS last_value, toUInt32(max(ts)) AS last_ts "
     f"FROM ${{metrics_table}} FINAL WHERE namespace = {quote(AGENT_NAMESPACE)} "
     f"AND metric_name IN {in_list(_FLEET_METRICS)} AND $__timeFilter(ts) GROUP BY fingerprint, metric_name"
-    ") AS latest ANY INNER JOIN ("
-    f"SELECT fingerprint, {HOST} AS host, {dimension('cpu')} AS cpu FROM metric_series "
-    f"WHERE namespace = {quote(AGENT_NAMESPACE)} AND has(dim_names, 'host')"
-    ") AS labels USING fingerprint WHERE cpu IN ('', 'cpu-total') GROUP BY host ORDER BY host"
+    f") AS latest {_FLEET_LABELS} "
+    "WHERE cpu IN ('', 'cpu-total') GROUP BY host ORDER BY host"
 )
 
 

@@ -58,11 +58,15 @@ def dimension(name: str) -> str:
 HOST = dimension("host")
 
 
-def series_subquery(namespace: str, metrics: Sequence[str], labels: dict[str, str], condition: str) -> str:
-    """fingerprint plus label columns of the matching series (labels: alias -> SQL over the series row)."""
-    columns = "".join(f", {expression} AS {alias}" for alias, expression in labels.items())
-    return (f"SELECT fingerprint{columns} FROM metric_series "
-            f"WHERE namespace = {quote(namespace)} AND metric_name IN {in_list(metrics)} AND {condition}")
+def join_labels(namespace: str, condition: str, labels: dict[str, str]) -> str:
+    """A join clause adding label columns (alias -> SQL over the series row) to rows keyed by fingerprint.
+
+    One row per fingerprint on the right (metric_series may hold a series twice until it merges),
+    joined ALL: ANY INNER JOIN would also keep one row per key of the left side on modern servers.
+    """
+    columns = "".join(f", any({expression}) AS {alias}" for alias, expression in labels.items())
+    return (f"ALL INNER JOIN (SELECT fingerprint{columns} FROM metric_series "
+            f"WHERE namespace = {quote(namespace)} AND {condition} GROUP BY fingerprint) AS labels USING fingerprint")
 
 
 def metric_timeseries(metrics: Sequence[str], series: str, value: str = "sum(sum) / sum(count)",
@@ -77,9 +81,8 @@ def metric_timeseries(metrics: Sequence[str], series: str, value: str = "sum(sum
     hosts = "$__conditionalAll(" + HOST + " IN (${host:singlequote}), $host)" if host_filter else "1"
     return (
         f"SELECT {BUCKET} AS time, {series} AS series, {value} AS value "
-        "FROM ${metrics_table} FINAL ANY INNER JOIN ("
-        f"{series_subquery(namespace, metrics, picked, f'{hosts} AND {condition}')}"
-        ") AS labels USING fingerprint "
+        f"FROM ${{metrics_table}} FINAL "
+        f"{join_labels(namespace, f'metric_name IN {in_list(metrics)} AND {hosts} AND {condition}', picked)} "
         f"WHERE namespace = {quote(namespace)} AND metric_name IN {in_list(metrics)} AND $__timeFilter(ts) "
         "GROUP BY time, series ORDER BY time"
     )

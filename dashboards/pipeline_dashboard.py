@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.metric_sql import HOST, SELF_NAMESPACE, STEP, dimension, metric_timeseries, tier_variables
+from dashboards.metric_sql import HOST, SELF_NAMESPACE, STEP, dimension, join_labels, metric_timeseries, tier_variables
 from dashboards.model import DashboardSpec, PanelSpec
 from watchkeeper.storage.sql import quote
 
@@ -35,13 +35,13 @@ SELF_METRICS = (
                "Records set aside as undecodable or invalid since the last report."),
 )
 
+_AGENT_LABELS = join_labels(SELF_NAMESPACE, "metric_name = 'AgentHeartbeat'", {"host": HOST})
 HEARTBEATS = (
     "SELECT host, toDateTime(max(last_ts)) AS last_heartbeat, toUInt32(now()) - max(last_ts) AS seconds_since "
     "FROM (SELECT fingerprint, toUInt32(max(ts)) AS last_ts FROM ${metrics_table} FINAL "
     f"WHERE namespace = {quote(SELF_NAMESPACE)} AND metric_name = 'AgentHeartbeat' AND $__timeFilter(ts) "
-    "GROUP BY fingerprint) AS latest ANY INNER JOIN ("
-    f"SELECT fingerprint, {HOST} AS host FROM metric_series WHERE namespace = {quote(SELF_NAMESPACE)} "
-    "AND metric_name = 'AgentHeartbeat') AS labels USING fingerprint GROUP BY host ORDER BY seconds_since DESC, host"
+    f"GROUP BY fingerprint) AS latest {_AGENT_LABELS} "
+    "GROUP BY host ORDER BY seconds_since DESC, host"
 )
 
 

@@ -90,8 +90,26 @@ def test_raw_panel_values_are_the_written_values(filled_engine: Engine) -> None:
     result = run_sql(filled_engine, expand(swap.raw_sql, ctx))
     written = {NOW - (MINUTES - 1 - minute) * 60: _value("swap_used_percent", HOSTS.index("db-1"), minute)
                for minute in range(MINUTES)}
+    expected = {ts: value for ts, value in written.items() if ctx.from_ms // 1000 <= ts <= ctx.to_ms // 1000}
     got = dict(zip(result.values("time"), result.values("value"), strict=True))
-    assert got and all(got[ts] == pytest.approx(written[ts]) for ts in got)
+    assert len(expected) == 61 and got == pytest.approx(expected)
+
+
+def test_bucket_means_over_the_five_minute_tier(filled_engine: Engine) -> None:
+    """Over 3 days the panel reads metric_samples_5m: each point is the mean of its five written minutes."""
+    from tests.dashboards.pipeline_data import MINUTES, _value
+
+    ctx = _context(filled_engine, "watchkeeper-host-overview", 3 * DAY)
+    ctx = QueryContext(ctx.from_ms, ctx.to_ms, ctx.interval_ms,
+                       {**ctx.variables, "host": Selection(("web-2",), multi=True)})
+    swap = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title == "Swap used")
+    result = run_sql(filled_engine, expand(swap.raw_sql, ctx))
+    buckets: dict[int, list[float]] = {}
+    for minute in range(MINUTES):
+        ts = NOW - (MINUTES - 1 - minute) * 60
+        buckets.setdefault(ts // 300 * 300, []).append(_value("swap_used_percent", HOSTS.index("web-2"), minute))
+    assert dict(zip(result.values("time"), result.values("value"), strict=True)) == pytest.approx(
+        {ts: sum(values) / len(values) for ts, values in buckets.items()})
 
 
 def test_a_redelivered_batch_is_not_counted_twice(filled_engine: Engine) -> None:
