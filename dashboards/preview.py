@@ -40,7 +40,9 @@ def _draw_series(axes: Axes, result: Result) -> None:
             lines[name or value].append((when, float(record[value])))
     for name, points in sorted(lines.items()):
         axes.plot([p[0] for p in points], [p[1] for p in points], label=name, linewidth=1)
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+    locator = mdates.AutoDateLocator(maxticks=5)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.tick_params(labelsize=6)
     if 0 < len(lines) <= 12:
         axes.legend(fontsize=5, loc="upper left")
