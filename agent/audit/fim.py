@@ -16,6 +16,7 @@ same, so the collector keeps them once.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
 import threading
@@ -154,7 +155,7 @@ class FileIntegrityMonitor:
 
     def _read_small(self, path: str, state: FileState) -> bytes | None:
         """The file's content if it is a small regular file still matching state's hash, else None."""
-        if state.is_symlink or state.size > self.settings.diff_max_bytes:
+        if state.is_symlink or state.size > self.settings.diff_max_bytes or self._secret(path):
             return None
         try:
             with open(path, "rb") as handle:
@@ -175,6 +176,8 @@ class FileIntegrityMonitor:
     def _diff(self, change: FileChange, contents: Mapping[str, bytes]) -> TextDiff | None:
         if change.kind not in DIFFABLE or any(s is not None and s.is_symlink for s in (change.before, change.after)):
             return None
+        if self._secret(change.path):
+            return TextDiff(None, omitted="no_diff")
         limit = self.settings.diff_max_bytes
         if any(s is not None and s.size > limit for s in (change.before, change.after)):
             return TextDiff(None, omitted=f"larger than diff_max_bytes ({limit})")
@@ -186,6 +189,9 @@ class FileIntegrityMonitor:
             return TextDiff(None, omitted="changed again while being read")
         return text_diff(before, after, change.path if change.before else "/dev/null",
                          change.path if change.after else "/dev/null", self.redactor)
+
+    def _secret(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.settings.no_diff)
 
     def _referenced(self) -> set[str]:
         return {state.sha256 for state in self.known.values()}

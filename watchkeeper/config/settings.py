@@ -128,6 +128,10 @@ class AuditFilesSettings(Strict):
         ],
         description="Regexes whose matches are replaced by [REDACTED] in diffs (group 1, if any, is kept).",
     )
+    no_diff: list[str] = Field(
+        default_factory=lambda: ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "*/ssh_host_*_key",
+                                 "*.key", "*.pem"],
+        description="Globs of files whose content is never stored or diffed (hashes only): secrets no pattern catches.")
     rescan_interval_s: float = Field(default=300.0, gt=0, description="Full rescan that catches missed events.")
     watch_mode: Literal["auto", "poll"] = Field(
         default="auto", description="auto = inotify (watchdog), falling back to polling when inotify fails or its "

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fim_helpers import HOST, INSTALLATION, Collected, monitor
 
+from agent.audit.contentstore import ContentStore
 from agent.audit.fim import FileIntegrityMonitor
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQUJDREVGRw==\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -125,3 +126,21 @@ def test_binary_and_large_files_get_hashes_but_no_diff(watched: Path, tmp_path: 
         assert big["after"]["sha256"] == sha(b"x" * 200)
     finally:
         fim.stop()
+
+
+def test_no_diff_files_get_hashes_only(watched: Path, tmp_path: Path) -> None:
+    shadow = watched / "shadow"
+    shadow.write_text("root:$y$j9T$salt$hash:19800:0:99999:7:::\n")
+    collected = Collected()
+    fim = monitor(watched, tmp_path / "state", collected, no_diff=[str(shadow)])
+    fim.start()
+    try:
+        shadow.write_text("root:$y$j9T$other$hash2:19801:0:99999:7:::\n")
+        extra = collected.wait_named("ModifyFile", shadow)["additionalEventData"]
+    finally:
+        fim.stop()
+    assert extra["diffOmitted"] == "no_diff" and "diff" not in extra
+    assert extra["after"]["sha256"] == sha(shadow.read_bytes())
+    store = ContentStore(tmp_path / "state", 1 << 20, set)
+    stored = [store.get(blob.name) for blob in store.directory.iterdir()]
+    assert stored and not any(b"$y$" in (content or b"") for content in stored)
