@@ -39,10 +39,11 @@ def _draw_series(axes: Axes, result: Result) -> None:
             name = " ".join([str(record[label]) for label in labels] + ([value] if len(values) > 1 else []))
             lines[name or value].append((when, float(record[value])))
     for name, points in sorted(lines.items()):
-        axes.plot([p[0] for p in points], [p[1] for p in points], label=name, linewidth=1)
-    locator = mdates.AutoDateLocator(maxticks=5)
+        when = mdates.date2num([p[0] for p in points])  # type: ignore[no-untyped-call]
+        axes.plot(when, [p[1] for p in points], label=name, linewidth=1)
+    locator = mdates.AutoDateLocator(maxticks=5)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     axes.tick_params(labelsize=6)
     if 0 < len(lines) <= 12:
         axes.legend(fontsize=5, loc="upper left")

@@ -60,7 +60,8 @@ def datasource(connection: Connection, password: str) -> dict[str, Any]:
 
 
 def _yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False)
+    text: str = yaml.safe_dump(document, sort_keys=False)
+    return text
 
 
 def write_build(out: Path, connection: Connection, password: str) -> list[Path]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import niquests
-from grafana_client import GrafanaApi
+from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 from dashboards.catalog import dashboards
@@ -107,7 +108,7 @@ def push(url: str, credentials: Credentials, datasource: dict[str, Any], folder:
         _call(url, "creating the folder", lambda: api.folder.create_folder(folder, uid=uid))
         report.folder = "created"
     for model in dashboards():
-        _call(url, f"saving dashboard {model['uid']}", lambda model=model: api.dashboard.update_dashboard(
-            {"dashboard": model, "folderUid": uid, "overwrite": True, "message": "watchkeeper dashboards push"}))
+        body = {"dashboard": model, "folderUid": uid, "overwrite": True, "message": "watchkeeper dashboards push"}
+        _call(url, f"saving dashboard {model['uid']}", partial(api.dashboard.update_dashboard, body))
         report.dashboards.append(model["uid"])
     return report
