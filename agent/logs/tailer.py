@@ -32,6 +32,8 @@ from watchkeeper.wire import Envelope, make_envelope
 log = logging.getLogger(__name__)
 Submit = Callable[[Envelope], object]
 RETRY_DELAY_S = 1.0
+# The longest wait between looks at the stop flag (and so the longest a stop takes).
+STOP_CHECK_S = 1.0
 
 
 class Tailer:
@@ -238,7 +240,7 @@ class Tailer:
                     continue
                 timeout = self.options.poll_interval_s if changes.polling or self._pending \
                     else self.options.rescan_interval_s
-                listing_changed = changes.wait(timeout)
+                listing_changed = changes.wait(min(timeout, STOP_CHECK_S))
             try:
                 self.flush()
             except (TransportError, OSError) as error:
