@@ -1,7 +1,7 @@
 """What to tail and how: the tailer's own view of one collect_list entry.
 
-The CloudWatch-agent config models map onto this (agent/logs/from_config.py once
-they exist); the tailer itself only ever sees a TailSpec, validated on creation so
+The CloudWatch-agent config models map onto this (agent/logs/from_config.py);
+the tailer itself only ever sees a TailSpec, validated on creation so
 a bad pattern or encoding is reported with the entry it came from.
 """
 
