@@ -27,7 +27,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _common import Result, add_record_flag, command_line, cpu_seconds, free_port, peak_rss_bytes, run_id
+from _common import (Result, add_record_flag, command_line, cpu_seconds, delete_topics, free_port, peak_rss_bytes,
+                     run_id)
 
 NODE_EXPORTER = "prometheus-node-exporter"
 WARMUP_S = 25.0
@@ -171,6 +172,7 @@ def measure(args: argparse.Namespace, exporter_binary: str) -> None:
             agent.send_signal(signal.SIGTERM)
             agent_out, _ = agent.communicate(timeout=60)
             exporter.wait(timeout=30)
+            delete_topics(prefix)
     counters = json.loads(agent_out.strip().splitlines()[-1])
     per_hour = 3600 / elapsed
     agent_hour, exporter_hour = agent_cpu * per_hour, exporter_cpu * per_hour
