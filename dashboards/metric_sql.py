@@ -2,10 +2,12 @@
 
 Tier choice: Grafana cannot pick a table by itself, and ClickHouse has no dynamic
 table names, so two hidden query variables, refreshed on every time-range change,
-compute the table and its bucket width from $__fromTime/$__toTime with the same
-rule as CloudWatch (watchkeeper/storage/metrics_query.py): ranges up to a day whose
-start is still within raw retention read raw samples; up to 14 days within the
-5-minute retention read metric_samples_5m; longer ranges read metric_samples_1h.
+compute the table and its bucket width from $__fromTime/$__toTime, as the CloudWatch
+console picks a period: ranges up to 6 hours whose start is still within raw
+retention read raw (1-minute) samples; up to 14 days within the 5-minute retention
+read metric_samples_5m (a day is 288 points); longer ranges read metric_samples_1h.
+A panel never reads more than about 1,000 points per series, so a 90-day view
+costs what a 6-hour view costs.
 Panels then read `FROM ${metrics_table}` and bucket by greatest($__interval_s,
 ${metrics_step}). One rule, one place, visible in the dashboard's variables.
 
@@ -24,13 +26,14 @@ from watchkeeper.storage.sql import in_list, quote
 AGENT_NAMESPACE = "CWAgent"
 SELF_NAMESPACE = "Watchkeeper"
 DAY = 86_400
+_RAW_SPAN = 6 * 3600
 _FIVE_MINUTE_SPAN = 14 * DAY
 
 
 def _tier_choice(raw: str, five: str, hour: str, retention: RetentionSettings) -> str:
     return (
         "SELECT multiIf("
-        f"span <= {DAY} AND age <= {retention.metrics_days * DAY}, {raw}, "
+        f"span <= {_RAW_SPAN} AND age <= {retention.metrics_days * DAY}, {raw}, "
         f"span <= {_FIVE_MINUTE_SPAN} AND age <= {retention.metrics_5m_days * DAY}, {five}, {hour}) "
         "FROM (SELECT toUInt32($__toTime) - toUInt32($__fromTime) AS span, "
         "toUInt32(now()) - toUInt32($__fromTime) AS age)"

@@ -110,3 +110,15 @@ def test_cli_push_without_credentials_exits_2() -> None:
 
     result = CliRunner().invoke(cli, ["dashboards", "push", "--grafana-url", "http://127.0.0.1:1"])
     assert result.exit_code == 2 and "--token T, or --user U --password P" in result.output
+
+
+def test_cli_push_says_when_the_audit_record_failed(grafana: tuple[str, GrafanaState],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchkeeper.cli.main import cli
+
+    url, state = grafana
+    monkeypatch.setenv(PASSWORD_ENV, "reader-password")
+    result = CliRunner().invoke(cli, ["--endpoint", f"http://127.0.0.1:{_closed_port()}", "dashboards", "push",
+                                      "--grafana-url", url, "--token", TOKEN])
+    assert result.exit_code == 3 and "NOT recorded in the audit trail" in result.output
+    assert sorted(state.dashboards) == sorted(UIDS)

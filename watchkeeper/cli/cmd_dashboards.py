@@ -16,7 +16,7 @@ from dashboards.provisioning import PASSWORD_ENV, Connection, datasource, write_
 from dashboards.push import Credentials, PushReport, push
 from watchkeeper.cli._client import ApiClient, caller, client_from
 from watchkeeper.config import load_settings
-from watchkeeper.errors import ConfigError, Problem
+from watchkeeper.errors import ApiError, ConfigError, Problem
 from watchkeeper.storage.engine import open_engine
 
 _config = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
@@ -91,7 +91,12 @@ def push_command(ctx: click.Context, grafana_url: str, token: str | None, user: 
     click.echo(f"data source {report.datasource}; folder {folder!r} {report.folder}; "
                f"dashboards saved: {', '.join(report.dashboards)}")
     client: ApiClient = client_from(ctx)
-    answer = client.call("cloudtrail", "PutAuditEvents", {"AuditEvents": [_push_event(grafana_url, folder, report)]})
+    try:
+        answer = client.call("cloudtrail", "PutAuditEvents",
+                             {"AuditEvents": [_push_event(grafana_url, folder, report)]})
+    except ApiError:
+        click.echo("error: the push is done but NOT recorded in the audit trail:", err=True)
+        raise
     click.echo(f"recorded in the audit trail: {', '.join(answer.get('EventIds', []))}")
 
 
