@@ -22,6 +22,7 @@ ToRows = Callable[[Envelope], dict[str, Columns]]
 
 WRITERS: dict[Kind, str] = {
     Kind.METRICS: "watchkeeper.storage.metrics:to_rows",
+    Kind.LOGS: "watchkeeper.storage.logs:to_rows",
     Kind.AUDIT: "audit.ingest:to_rows",
 }
 

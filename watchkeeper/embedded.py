@@ -24,7 +24,7 @@ from watchkeeper.config.settings import Settings
 from watchkeeper.metricfilters.runner import INTERVAL_S as METRIC_FILTER_INTERVAL_S
 from watchkeeper.metricfilters.runner import MetricFilterRunner
 from watchkeeper.selfmetrics import REPORT_INTERVAL_S, CollectorReporter, agent_reporter
-from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, metrics_role, open_spool, periodic
+from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, agent_roles, open_spool, periodic
 from watchkeeper.storage.engine import EmbeddedEngine
 from watchkeeper.storage.maintenance import maintain
 from watchkeeper.storage.schema import migrate
@@ -72,8 +72,8 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
     server = ApiServer(create_app(ApiContext(settings, engine, services)), settings.api.listen)
     node.add(CallbackRole("API", server.start, server.stop))
 
-    if agent_config.metrics is not None:
-        node.add(metrics_role(agent_config, shipper, settings))
+    for role in agent_roles(agent_config, shipper, settings):
+        node.add(role)
     node.add(periodic("self-metrics", REPORT_INTERVAL_S, _self_report(
         agent_reporter(spool, host, settings.agent.resolved_id(), shipper.submit),
         CollectorReporter(f"embedded@{host}", collector.stats, engine))))

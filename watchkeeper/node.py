@@ -12,6 +12,7 @@ the producers stop first and whatever they handed on is flushed before exit.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from typing import Protocol
 
 from agent.cwagent_config import AgentConfig
 from agent.host import PsutilProbe
+from agent.logs.from_config import tail_options, tail_specs
+from agent.logs.tailer import Tailer
 from agent.metrics_loop import MetricsLoop
 from agent.shipper import Shipper
 from watchkeeper.config.settings import Settings
@@ -124,6 +127,37 @@ class Node:
 
 def open_spool(settings: Settings) -> Spool:
     return Spool(settings.spool_dir(), settings.spool.max_bytes, settings.spool.segment_bytes, settings.spool.fsync)
+
+
+def logs_role(config: AgentConfig, shipper: Shipper, settings: Settings) -> ThreadRole | None:
+    """The log tailer for the agent config's logs section, or None when it tails nothing."""
+    if config.logs is None:
+        return None
+    host = settings.agent.resolved_host()
+    specs = tail_specs(config.logs, host, _ip_address(host))
+    if not specs:
+        return None
+    tailer = Tailer(specs, shipper.submit, settings.agent_state_dir() / "logs", settings.agent.resolved_id(), host,
+                    tail_options(config.logs))
+    stop = threading.Event()
+    return ThreadRole("log tailer", lambda: tailer.run(stop), stop.set)
+
+
+def _ip_address(host: str) -> str:
+    try:
+        return socket.gethostbyname(host)
+    except OSError:
+        return "127.0.0.1"
+
+
+def agent_roles(config: AgentConfig, shipper: Shipper, settings: Settings) -> list[Role]:
+    """What the agent runs for this config: host metrics and the log tailer."""
+    roles: list[Role] = []
+    if config.metrics is not None:
+        roles.append(metrics_role(config, shipper, settings))
+    if (tailer := logs_role(config, shipper, settings)) is not None:
+        roles.append(tailer)
+    return roles
 
 
 def metrics_role(config: AgentConfig, shipper: Shipper, settings: Settings) -> CallbackRole:

@@ -24,15 +24,16 @@ def _free_port() -> int:
 
 
 class Up:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
         self.data_dir = data_dir
+        self.extra = extra
         self.endpoint = f"http://127.0.0.1:{_free_port()}"
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "watchkeeper.cli", "up", "--data-dir", str(self.data_dir),
-             "--listen", self.endpoint.removeprefix("http://")],
+             "--listen", self.endpoint.removeprefix("http://"), *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -136,3 +137,28 @@ def test_bad_config_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{config}: kafka.bootstrap: unknown key" in result.stderr
+
+
+def test_tailed_log_lines_are_searchable_once_each(tmp_path: Path) -> None:
+    log_file = tmp_path / "app.log"
+    config = tmp_path / "agent.json"
+    config.write_text(json.dumps({"logs": {"force_flush_interval": 1, "logs_collected": {"files": {"collect_list": [
+        {"file_path": str(tmp_path / "*.log"), "log_group_name": "app", "log_stream_name": "{hostname}"}]}}}}))
+    log_file.write_text("".join(f"line {i} {'ERROR' if i % 10 == 0 else 'INFO'} request done\n" for i in range(100)))
+    node = Up(tmp_path / "data", "--agent-config", str(config))
+    node.start()
+    try:
+        def errors() -> list[dict[str, Any]]:
+            answer = node.json("logs", "filter-log-events", "--log-group-name", "app", "--filter-pattern", "ERROR",
+                               "--start-time", "-1h")
+            return list(answer["events"]) if len(answer["events"]) >= 10 else []
+
+        found = _eventually(errors)
+        assert sorted(e["message"] for e in found) == sorted(f"line {i} ERROR request done" for i in range(0, 100, 10))
+        with log_file.open("a") as handle:
+            handle.write("line 100 ERROR after start\n")
+        assert _eventually(lambda: len(errors()) == 11 and errors())
+        node.stop()
+    finally:
+        if node.process is not None and node.process.poll() is None:
+            node.process.kill()

@@ -11,7 +11,7 @@ from agent.cwagent_config import load_agent_config
 from agent.shipper import Shipper
 from watchkeeper.cli.cmd_api import wait_for_stop_signal
 from watchkeeper.config import load_settings
-from watchkeeper.node import CallbackRole, Node, metrics_role, open_spool, periodic
+from watchkeeper.node import CallbackRole, Node, agent_roles, open_spool, periodic
 from watchkeeper.selfmetrics import REPORT_INTERVAL_S, agent_reporter
 
 
@@ -41,8 +41,8 @@ def run(config_path: Path | None, agent_config: Path) -> None:
     _progress(f"spool at {settings.spool_dir()} ({spool.pending_entries} batches waiting)")
     shipper = Shipper.to_kafka(spool, settings.kafka)
     node.add(CallbackRole("forwarder to Kafka", shipper.start, lambda: shipper.stop(10.0)))
-    if config.metrics is not None:
-        node.add(metrics_role(config, shipper, settings))
+    for role in agent_roles(config, shipper, settings):
+        node.add(role)
     reporter = agent_reporter(spool, settings.agent.resolved_host(), settings.agent.resolved_id(), shipper.submit)
     node.add(periodic("self-metrics", REPORT_INTERVAL_S, reporter))
     node.start()
