@@ -119,12 +119,12 @@ class Dispatcher:
         with self._wakeup:
             self._stopping = True
             self._wakeup.notify_all()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
         for _ in range(self._settings.workers):
-            while True:
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
             self._queue.put(None)
         for thread in self._threads:
             thread.join()
