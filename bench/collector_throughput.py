@@ -135,11 +135,44 @@ def profile_summary(path: Path, lines: int) -> str:
                      for function, (_, _, own, _, _) in rows)
 
 
+def stage_rates(envelopes: list[bytes], database: str) -> list[tuple[str, float]]:
+    """Rows/s of each step of the collector's path on its own, in this process (CPU seconds, one core)."""
+    from watchkeeper.config.settings import CollectorSettings
+    from watchkeeper.storage.engine import open_engine
+    from watchkeeper.storage.metrics import SAMPLES_TABLE, metric_rows
+    from watchkeeper.storage.schema import migrate
+    from watchkeeper.wire import decode
+
+    rows = sum(len(decode(payload).items) for payload in envelopes)
+    started = time.process_time()
+    for payload in envelopes:
+        decode(payload)
+    decoded_s = time.process_time() - started
+    started = time.process_time()
+    tables = [metric_rows([(envelope.batch_id, envelope.items)]) for envelope in map(decode, envelopes)]
+    built_s = time.process_time() - started - decoded_s
+    engine = open_engine(f"clickhouse://{SERVER}/{database}")
+    migrate(engine)
+    columns = {name: [value for table in tables for value in table[SAMPLES_TABLE][name]]
+               for name in tables[0][SAMPLES_TABLE]}
+    block = CollectorSettings().max_rows  # the collector's insert size
+    started = time.monotonic()
+    for first in range(0, rows, block):
+        engine.insert(SAMPLES_TABLE, {name: values[first:first + block] for name, values in columns.items()})
+    inserted_s = time.monotonic() - started
+    engine.command(f"DROP DATABASE {database}")
+    engine.close()
+    return [("decode envelopes (orjson + checks)", rows / decoded_s),
+            ("build rows (validate, fingerprint, event id, columns)", rows / built_s),
+            ("clickhouse-driver columnar insert of the built samples (wall)", rows / inserted_s)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--envelope-items", type=int, default=5_000)
-    parser.add_argument("--profile", action="store_true", help="run the server collector under cProfile")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the server collector under cProfile and time each stage of its path alone")
     add_record_flag(parser)
     args = parser.parse_args()
 
@@ -153,6 +186,7 @@ def main() -> None:
         chdb_s, chdb_rows = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
         ceiling = client_ceiling(prefix, work)
         hotspots = profile_summary(profile, 15) if profile else ""
+        stages = stage_rates(envelopes, f"{prefix}_stages") if profile else []
     client("--query", f"DROP DATABASE {prefix}")
     delete_topics(prefix)
 
@@ -170,6 +204,7 @@ def main() -> None:
                            (f"ratio collector / clickhouse-client {fmt}", f"{server_rate / rate:.2f}")]
     result.notes.append(f"Target (>= {TARGET_ROWS_S:,} rows/s into the server): "
                         f"{'met' if server_rate >= TARGET_ROWS_S else 'MISSED'}.")
+    result.figures += [(f"stage alone: {stage}", f"{rate:,.0f} rows/s") for stage, rate in stages]
     if hotspots:
         result.notes.append("Where the server collector spent its own time (cProfile, share of total):\n\n"
                             + "\n".join(f"      {line}" for line in hotspots.splitlines()))
