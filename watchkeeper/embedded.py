@@ -6,31 +6,25 @@ on either side of them is the distributed setup's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.cwagent_config import AgentConfig
 from agent.shipper import Shipper
 from audit.recorder import AuditRecorder
-from audit.sealer import Sealer
 from audit.signing import Signer
 from collector.deadletter import FileDeadLetters
 from collector.loop import Collector
 from collector.spool_source import SpoolSource
+from collector.upkeep import upkeep_roles
 from watchkeeper.api.app import create_app
 from watchkeeper.api.context import ApiContext
 from watchkeeper.cli.cmd_api import ApiServer
 from watchkeeper.config.settings import Settings
-from watchkeeper.metricfilters.runner import INTERVAL_S as METRIC_FILTER_INTERVAL_S
-from watchkeeper.metricfilters.runner import MetricFilterRunner
-from watchkeeper.selfmetrics import REPORT_INTERVAL_S, CollectorReporter, agent_reporter
 from watchkeeper.node import CallbackRole, Node, Progress, ThreadRole, agent_roles, open_spool, periodic
+from watchkeeper.selfmetrics import REPORT_INTERVAL_S, agent_reporter
 from watchkeeper.storage.engine import EmbeddedEngine
-from watchkeeper.storage.maintenance import maintain
 from watchkeeper.storage.schema import migrate
 
-SEAL_INTERVAL_S = 2.0
-MAINTENANCE_INTERVAL_S = 60.0
 _SPOOL_READ_RECORDS = 500
 _SPOOL_READ_BYTES = 64 * 1024 * 1024
 
@@ -60,13 +54,11 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
                           FileDeadLetters(settings.data_dir / "deadletter.jsonl"), settings.collector)
     node.add(ThreadRole("collector (spool -> chdb)", collector.run, collector.stop))
 
-    signer = Signer.load_or_create(settings.audit_signing_key())
-    sealer = Sealer(engine, signer, settings.audit.digest_grace_s)
-    node.add(periodic("audit sealer", SEAL_INTERVAL_S, sealer.seal))
-    node.add(periodic("rollups and retention", MAINTENANCE_INTERVAL_S, lambda: maintain(engine, settings)))
-    node.add(periodic("metric filters", METRIC_FILTER_INTERVAL_S, MetricFilterRunner(engine).run_once))
-
     host = settings.agent.resolved_host()
+    signer = Signer.load_or_create(settings.audit_signing_key())
+    for upkeep in upkeep_roles(settings, engine, signer, f"embedded@{host}", collector.stats, shared=False):
+        node.add(upkeep)
+
     recorder = AuditRecorder(shipper.submit, host, settings.audit.installation_id)
     services = {"audit": recorder, "audit_signer": signer, "collector": collector, "spool": spool}
     server = ApiServer(create_app(ApiContext(settings, engine, services)), settings.api.listen)
@@ -74,15 +66,6 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
 
     for role in agent_roles(agent_config, shipper, settings):
         node.add(role)
-    node.add(periodic("self-metrics", REPORT_INTERVAL_S, _self_report(
-        agent_reporter(spool, host, settings.agent.resolved_id(), shipper.submit),
-        CollectorReporter(f"embedded@{host}", collector.stats, engine))))
+    node.add(periodic("agent self-metrics", REPORT_INTERVAL_S,
+                      agent_reporter(spool, host, settings.agent.resolved_id(), shipper.submit)))
     return Embedded(node, server.url, engine)
-
-
-def _self_report(*reporters: Callable[[], None]) -> Callable[[], None]:
-    def report() -> None:
-        for reporter in reporters:
-            reporter()
-
-    return report

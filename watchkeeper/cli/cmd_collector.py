@@ -9,7 +9,9 @@ logging every failed attempt, then exits 3; once running it rides out outages
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
 
@@ -38,8 +40,8 @@ def run_command(config_path: Path | None, wait_s: float, log_level: str) -> None
     logging.getLogger("kafka").setLevel(logging.ERROR)
     # Imported after validation: a bad config file is reported without loading Kafka and ClickHouse clients.
     from collector.service import kafka_collector, open_storage
-    from watchkeeper.metricfilters.runner import INTERVAL_S, MetricFilterRunner
-    from watchkeeper.node import periodic
+    from audit.signing import Signer
+    from collector.upkeep import upkeep_roles
 
     engine = open_storage(settings, wait_s)
     try:
@@ -51,13 +53,16 @@ def run_command(config_path: Path | None, wait_s: float, log_level: str) -> None
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        # Metric filters read the logs this collector writes; each collector runs them (identical rows fold).
-        metric_filters = periodic("metric filters", INTERVAL_S, MetricFilterRunner(engine).run_once)
-        metric_filters.start()
+        name = f"collector@{socket.gethostname()}:{os.getpid()}"
+        roles = upkeep_roles(settings, engine, Signer.load_or_create(settings.audit_signing_key()), name,
+                             collector.stats, shared=True)
+        for role in roles:
+            role.start()
         try:
             collector.run()
         finally:
-            metric_filters.stop()
+            for role in reversed(roles):
+                role.stop()
     finally:
         engine.close()
     click.echo(f"collector stopped: {collector.stats()}")
