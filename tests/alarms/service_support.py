@@ -25,6 +25,8 @@ from watchkeeper.storage.engine import Engine
 SECRET = "s3cret"
 # A minute boundary five minutes ago: PutMetricData accepts it and periods are known.
 BASE = (int(time.time()) // 60 - 5) * 60
+# The newest complete period at the starting clock (BASE + 5 min + 5 s).
+NEWEST_PERIOD = BASE + 240
 
 
 class Clock:

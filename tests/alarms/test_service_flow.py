@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from tests.alarms.service_support import BASE, metric_alarm, receiver, running, settings, verify_signature
+from tests.alarms.service_support import BASE, NEWEST_PERIOD, metric_alarm, receiver, running, settings, verify_signature
 from watchkeeper.storage.engine import Engine
 
-NEWEST = BASE + 240  # the newest complete period at the tests' starting clock
+
 
 
 def test_alarm_fires_signed_then_recovers(engine: Engine) -> None:
@@ -18,7 +18,7 @@ def test_alarm_fires_signed_then_recovers(engine: Engine) -> None:
         assert described["StateValue"] == "INSUFFICIENT_DATA"
         assert described["StateReason"] == "Unchecked: Initial alarm creation"
 
-        wk.put_values("cpu", {NEWEST + 1: 99.5})
+        wk.put_values("cpu", {NEWEST_PERIOD + 1: 99.5})
         report = wk.service.scheduler.run_cycle()
         assert report.transitions == 1 and report.metric_queries == 1
         [alarm] = hook.wait_for(lambda r: len(r) == 1)
@@ -31,7 +31,7 @@ def test_alarm_fires_signed_then_recovers(engine: Engine) -> None:
         assert body["Trigger"]["MetricName"] == "cpu" and body["Trigger"]["Statistic"] == "AVERAGE"
 
         wk.clock.now += 60
-        wk.put_values("cpu", {NEWEST + 61: 10.0})
+        wk.put_values("cpu", {NEWEST_PERIOD + 61: 10.0})
         wk.service.scheduler.run_cycle()
         received = hook.wait_for(lambda r: len(r) == 2)
         assert received[1].json()["NewStateValue"] == "OK" and verify_signature(received[1])
@@ -53,7 +53,7 @@ def test_restart_does_not_resend_and_unfinished_is_resumed(engine: Engine) -> No
     with receiver() as hook:
         with running(engine, holder="a") as wk:
             wk.call("PutMetricAlarm", metric_alarm("disk", "disk", [f"{hook.url}/disk"]))
-            wk.put_values("disk", {NEWEST + 1: 90.0})
+            wk.put_values("disk", {NEWEST_PERIOD + 1: 90.0})
             wk.service.scheduler.run_cycle()
             hook.wait_for(lambda r: len(r) == 1)
             wk.wait_idle()
@@ -76,7 +76,7 @@ def test_restart_does_not_resend_and_unfinished_is_resumed(engine: Engine) -> No
 def test_two_services_one_lease_only_one_sends(engine: Engine) -> None:
     with receiver() as hook, running(engine, holder="a") as first, running(engine, holder="b") as second:
         first.call("PutMetricAlarm", metric_alarm("shared", "load", [f"{hook.url}/shared"]))
-        first.put_values("load", {NEWEST + 1: 75.0})
+        first.put_values("load", {NEWEST_PERIOD + 1: 75.0})
         second.clock.now = first.clock.now
         reports = [first.service.scheduler.run_cycle(), second.service.scheduler.run_cycle()]
         assert [r.leading for r in reports] == [True, False]
@@ -94,7 +94,7 @@ def test_silence_suppresses_actions(engine: Engine) -> None:
         wk.call("PutMetricAlarm", metric_alarm("noisy-1", "mem", [f"{hook.url}/mem"]))
         silence = wk.call("CreateSilence", {"Matcher": {"Type": "prefix", "Value": "noisy-"},
                                             "EndsAt": BASE + 3600, "Comment": "maintenance", "CreatedBy": "ops"})
-        wk.put_values("mem", {NEWEST + 1: 80.0})
+        wk.put_values("mem", {NEWEST_PERIOD + 1: 80.0})
         wk.service.scheduler.run_cycle()
         wk.wait_idle()
         assert hook.requests == []
