@@ -16,6 +16,7 @@ from pathlib import Path
 import zstandard
 
 STORE_DIR = "audit-content"
+EVICT_TO = 0.9
 
 
 class ContentStore:
@@ -31,12 +32,13 @@ class ContentStore:
                 os.unlink(entry.path)
             else:
                 self._sizes[entry.name] = entry.stat().st_size
+        self._total = sum(self._sizes.values())
         self._compressor = zstandard.ZstdCompressor(level=3)
         self._decompressor = zstandard.ZstdDecompressor()
 
     @property
     def total_bytes(self) -> int:
-        return sum(self._sizes.values())
+        return self._total
 
     def has(self, sha256: str) -> bool:
         return sha256 in self._sizes
@@ -47,7 +49,7 @@ class ContentStore:
         try:
             return self._decompressor.decompress((self.directory / sha256).read_bytes())
         except (OSError, zstandard.ZstdError):
-            self._sizes.pop(sha256, None)
+            self._total -= self._sizes.pop(sha256, 0)
             return None
 
     def put(self, sha256: str, content: bytes) -> None:
@@ -60,16 +62,18 @@ class ContentStore:
         temporary.write_bytes(blob)
         os.replace(temporary, self.directory / sha256)
         self._sizes[sha256] = len(blob)
-        if self.total_bytes > self._max_bytes:
+        self._total += len(blob)
+        if self._total > self._max_bytes:
             self._evict(keep=sha256)
 
     def _evict(self, keep: str) -> None:
+        """Free down to EVICT_TO of the bound, so a full store evicts once per many puts, not on each."""
         referenced = self._referenced()
         unreferenced = [sha for sha in self._sizes if sha not in referenced and sha != keep]
         oldest_first = [sha for sha in self._sizes if sha in referenced and sha != keep]
-        total = self.total_bytes
+        goal = self._max_bytes * EVICT_TO
         for sha in unreferenced + oldest_first:
-            if total <= self._max_bytes:
+            if self._total <= goal:
                 break
-            total -= self._sizes.pop(sha)
+            self._total -= self._sizes.pop(sha)
             (self.directory / sha).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -48,11 +49,11 @@ def test_mode_and_owner_change_give_one_event_each() -> None:
 
 def test_content_store_evicts_unreferenced_first_and_stays_bounded(tmp_path: Path) -> None:
     referenced = {"keep"}
-    store = ContentStore(tmp_path, max_bytes=300, referenced=lambda: referenced)
+    store = ContentStore(tmp_path, max_bytes=1000, referenced=lambda: referenced)
     store.put("keep", b"k" * 5000 + b"x")  # compresses to a few dozen bytes
     for index in range(20):
-        store.put(f"old{index}", bytes(range(256))[index:] + bytes([index]) * 30)
-    assert store.total_bytes <= 300
+        store.put(f"old{index}", os.urandom(100))  # incompressible: about 110 bytes each, 2 KB in all
+    assert store.total_bytes <= 1000 and not store.has("old0") and store.has("old19")
     assert store.get("keep") == b"k" * 5000 + b"x"
-    reopened = ContentStore(tmp_path, max_bytes=300, referenced=lambda: referenced)
+    reopened = ContentStore(tmp_path, max_bytes=1000, referenced=lambda: referenced)
     assert reopened.has("keep") and reopened.total_bytes == store.total_bytes
