@@ -67,36 +67,47 @@ class ApplyResult:
     unchanged: list[str]
 
 
-def _definition_problems(alarm: AlarmModel, source: str) -> list[Problem]:
-    """What the service cannot run although the model accepts it: unknown action schemes, trimmed statistics."""
-    where = f"{source} (alarm {alarm.AlarmName})"
+def _action_problems(data: Any, where: str) -> list[Problem]:
+    """Action URIs we cannot deliver, checked on the raw body so they are reported with the model's problems."""
     problems = []
     for field_name in ("AlarmActions", "OKActions", "InsufficientDataActions"):
-        for index, uri in enumerate(getattr(alarm, field_name)):
-            if (problem := action_problem(uri)) is not None:
+        actions = data.get(field_name) if isinstance(data, dict) else None
+        for index, uri in enumerate(actions if isinstance(actions, list) else []):
+            if isinstance(uri, str) and (problem := action_problem(uri)) is not None:
                 problems.append(Problem(where, f"{field_name}[{index}]", problem))
-    if isinstance(alarm, PutMetricAlarm):
-        statistics = [("ExtendedStatistic", alarm.ExtendedStatistic)] + [
-            (f"Metrics[{i}].MetricStat.Stat", q.MetricStat.Stat) for i, q in enumerate(alarm.Metrics or [])
-            if q.MetricStat is not None]
-        for path, statistic in statistics:
-            parsed = parse_extended_statistic(statistic) if statistic else None
-            if parsed is not None and parsed.kind != "p":
-                problems.append(Problem(where, path, f"found {statistic!r}; the metric store computes "
-                                                     "percentiles (pNN) but not trimmed statistics yet"))
-    else:
-        try:
-            parse_rule(alarm.AlarmRule, where)
-        except ConfigError as error:
-            problems.extend(error.problems)
+    return problems
+
+
+def _unsupported(alarm: AlarmModel, where: str) -> list[Problem]:
+    """What the service cannot run although the model accepts it: trimmed statistics."""
+    if not isinstance(alarm, PutMetricAlarm):
+        return []
+    statistics = [("ExtendedStatistic", alarm.ExtendedStatistic)] + [
+        (f"Metrics[{i}].MetricStat.Stat", q.MetricStat.Stat) for i, q in enumerate(alarm.Metrics or [])
+        if q.MetricStat is not None]
+    problems = []
+    for path, statistic in statistics:
+        parsed = parse_extended_statistic(statistic) if statistic else None
+        if parsed is not None and parsed.kind != "p":
+            problems.append(Problem(where, path, f"found {statistic!r}; the metric store computes "
+                                                 "percentiles (pNN) but not trimmed statistics yet"))
     return problems
 
 
 def load_definition(data: Any, source: str) -> AlarmModel:
-    """A PutMetricAlarm or PutCompositeAlarm body (composite when it has AlarmRule), fully checked."""
-    alarm: AlarmModel = (load_composite_alarm(data, source) if isinstance(data, dict) and "AlarmRule" in data
-                         else load_metric_alarm(data, source))
-    problems = _definition_problems(alarm, source)
+    """A PutMetricAlarm or PutCompositeAlarm body (composite when it has AlarmRule), fully checked;
+    ConfigError lists every problem, each naming the source, the alarm and the field."""
+    name = data.get("AlarmName") if isinstance(data, dict) else None
+    where = f"{source} (alarm {name})" if isinstance(name, str) and name else source
+    problems = _action_problems(data, where)
+    try:
+        alarm: AlarmModel = (load_composite_alarm(data, source) if isinstance(data, dict) and "AlarmRule" in data
+                             else load_metric_alarm(data, source))
+        if isinstance(alarm, PutCompositeAlarm):
+            parse_rule(alarm.AlarmRule, where)
+    except ConfigError as error:
+        raise ConfigError(problems + error.problems) from None
+    problems += _unsupported(alarm, where)
     if problems:
         raise ConfigError(problems)
     return alarm
