@@ -1,0 +1,360 @@
+"""File -> Kafka throughput of the agent's log tailer, beside rsyslog (imfile -> omkafka) on the same files.
+
+For every case (line size x number of files) the files are written first (--mib MiB in
+all, whole lines of exactly that size, cut from a realistic access log; see
+_access_log.py) and are then left alone: this measures reading a backlog as fast as
+possible, not following a writer. The lines cycle through a pool of POOL_MIB of distinct
+text so generating them is cheap, while every 1 MiB batch is still distinct text for
+the compressor.
+
+Then, one after the other on the same files (in the page cache for both):
+- the agent, as its own process: the production Tailer (default TailOptions, one
+  glob over the directory) submitting into the production spool (fsync always) and
+  Shipper.to_kafka (acks=all, idempotent, zstd). Timed from the tailer's start until
+  every line was submitted and the spool holds nothing Kafka has not acknowledged;
+  afterwards the topic is read back and its envelopes must hold every (file, offset)
+  exactly once.
+- rsyslogd (Debian's rsyslog + rsyslog-kafka) as its own process with its own config
+  and work directory: imfile (inotify) on the same glob, omkafka with the same
+  guarantees (acks=all, idempotence, zstd), one Kafka record per line, to its own
+  topic on the same broker. Timed from its start until the topic's end offsets add
+  up to every line.
+
+CPU seconds (user + system) and peak RSS (VmHWM) are each process's own. The rest
+of the machine's CPU use during each measurement (broker, this harness, other work
+on the shared machine) is reported beside it.
+
+    python bench/logs_throughput.py [--mib 500] [--line-bytes 100 1024] [--files 1 10] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from _access_log import fixed_size_lines
+from _common import Result, add_record_flag, command_line, cpu_seconds, delete_topics, peak_rss_bytes, run_id
+
+MIB = 2**20
+POOL_MIB = 16
+TARGET_MIB_S = 50.0
+VECTOR_MIB_S = 76.7
+# A measurement is abandoned when nothing new arrived for this long (lost lines never arrive).
+STALL_S = 60.0
+POLL_S = 0.1
+RSYSLOG_TOPIC = "rsyslog"
+BATCH_MAX_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Case:
+    line_bytes: int
+    files: int
+    lines: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.line_bytes}b_{self.files}f"
+
+    @property
+    def mib(self) -> float:
+        return self.lines * self.line_bytes / MIB
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seconds: float
+    cpu_s: float
+    peak_rss: int
+    lines_delivered: int
+    others_cores: float
+    """CPU the rest of the machine used during the measurement, in cores (0..2 here)."""
+
+    def mib_s(self, case: Case) -> float:
+        return self.lines_delivered * case.line_bytes / MIB / self.seconds
+
+    def lines_s(self) -> float:
+        return self.lines_delivered / self.seconds
+
+
+def write_files(directory: Path, line_bytes: int, files: int, total_mib: int) -> Case:
+    """files files of whole line_bytes lines, total_mib MiB in all; returns the case with its line count."""
+    pool = list(itertools.islice(fixed_size_lines(line_bytes), POOL_MIB * MIB // line_bytes))
+    per_file = total_mib * MIB // line_bytes // files
+    source = itertools.cycle(pool)
+    directory.mkdir(parents=True)
+    for index in range(files):
+        with (directory / f"app-{index:02d}.log").open("wb") as out:
+            left = per_file
+            while left:
+                chunk = min(left, 100_000)
+                out.write(b"".join(itertools.islice(source, chunk)))
+                left -= chunk
+    return Case(line_bytes, files, per_file * files)
+
+
+class MachineMeter:
+    """Busy CPU seconds of the whole machine, to tell what everyone else used while a subject ran."""
+
+    def __init__(self) -> None:
+        self._busy0 = self._busy()
+        self._started = time.monotonic()
+
+    @staticmethod
+    def _busy() -> float:
+        times = psutil.cpu_times()
+        return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+    def others_cores(self, subject_cpu_s: float) -> float:
+        elapsed = time.monotonic() - self._started
+        return max(0.0, (self._busy() - self._busy0 - subject_cpu_s) / elapsed)
+
+
+# ----- the agent ------------------------------------------------------------------------------------------
+
+
+def run_agent(data: Path, state: Path, prefix: str, expected_lines: int) -> None:
+    """The agent process: tail the directory into Kafka until every line is acknowledged; print the timing."""
+    from agent.logs.options import TailOptions
+    from agent.logs.spec import TailSpec
+    from agent.logs.tailer import Tailer
+    from agent.shipper import Shipper
+    from watchkeeper.config.settings import KafkaSettings, SpoolSettings
+    from watchkeeper.transport.spool import Spool
+    from watchkeeper.wire import Envelope
+
+    spool_settings = SpoolSettings()
+    spool = Spool(state / "spool", spool_settings.max_bytes, spool_settings.segment_bytes, spool_settings.fsync)
+    shipper = Shipper.to_kafka(spool, KafkaSettings(topic_prefix=prefix))
+    submitted = 0
+
+    def submit(envelope: Envelope) -> int:
+        nonlocal submitted
+        sequence = shipper.submit(envelope)
+        submitted += sum(len(item["offsets"]) for item in envelope.items)
+        return sequence
+
+    spec = TailSpec(file_path=str(data / "*.log"), log_group="bench", log_stream="throughput")
+    # The default 1 MiB of message bytes encodes to envelopes of up to ~1.5 MB, over kafka-python's 1 MiB
+    # max_request_size: the shipper then retries such a batch forever. Half the default keeps them under it.
+    options = TailOptions(batch_max_bytes=BATCH_MAX_BYTES)
+    stop = threading.Event()
+    cpu0 = cpu_seconds(os.getpid())
+    started = time.monotonic()
+    tailer = Tailer([spec], submit, state / "offsets", agent_id="bench-agent", host="bench-host",
+                    options=options)
+    tail_thread = threading.Thread(target=tailer.run, args=(stop,), name="tailer")
+    shipper.start()
+    tail_thread.start()
+    progress, last_progress = (0, 0), started
+    while not (submitted >= expected_lines and spool.pending_entries == 0):
+        time.sleep(POLL_S / 2)
+        if (submitted, spool.pending_entries) != progress:
+            progress, last_progress = (submitted, spool.pending_entries), time.monotonic()
+        elif time.monotonic() - last_progress > STALL_S:
+            sys.exit(f"the agent made no progress for {STALL_S:.0f} s: {submitted:,} of {expected_lines:,} lines "
+                     f"submitted, shipper {shipper.stats()}")
+    seconds = time.monotonic() - started
+    cpu_s = cpu_seconds(os.getpid()) - cpu0
+    stop.set()
+    tail_thread.join()
+    shipper.stop(flush_timeout=10)
+    spool.close()
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "peak_rss": peak_rss_bytes(os.getpid()),
+                      "submitted": submitted, "shipper": shipper.stats()}, default=str), flush=True)
+
+
+def measure_agent(case: Case, data: Path, scratch: Path, prefix: str) -> tuple[Measurement, dict[str, object]]:
+    from watchkeeper.config.settings import KafkaSettings
+    from watchkeeper.transport.kafka import ensure_topics
+
+    ensure_topics(KafkaSettings(topic_prefix=prefix), ["logs"])
+    meter = MachineMeter()
+    finished = subprocess.run([sys.executable, __file__, "--run-agent", "--data", str(data), "--state",
+                               str(scratch / "agent-state"), "--prefix", prefix, "--expected-lines", str(case.lines)],
+                              capture_output=True, text=True, timeout=3600)
+    if finished.returncode != 0:
+        sys.exit(f"the agent process failed:\n{finished.stderr}")
+    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    others = meter.others_cores(report["cpu_s"])
+    delivered = lines_in_envelopes(prefix, case.lines)
+    return Measurement(report["seconds"], report["cpu_s"], report["peak_rss"], delivered, others), report["shipper"]
+
+
+def lines_in_envelopes(prefix: str, expected: int) -> int:
+    """Read the agent's topic back: the number of distinct (file, offset) events; duplicates are an error."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from watchkeeper.config.settings import KafkaSettings
+    from watchkeeper.transport.kafka import API_VERSION
+    from watchkeeper.wire import decode
+
+    topic = KafkaSettings(topic_prefix=prefix).topic("logs")
+    consumer = KafkaConsumer(bootstrap_servers="127.0.0.1:9092", api_version=API_VERSION,
+                             enable_auto_commit=False, fetch_max_bytes=64 * MIB)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+    ends = consumer.end_offsets(partitions)
+    seen: set[tuple[str, int]] = set()
+    events = 0
+    while any(consumer.position(p) < ends[p] for p in partitions):
+        for records in consumer.poll(timeout_ms=1000).values():
+            for record in records:
+                for item in decode(record.value).items:
+                    events += len(item["offsets"])
+                    seen.update((item["file_id"], offset) for offset in item["offsets"])
+    consumer.close()
+    if events != len(seen):
+        sys.exit(f"the agent's topic {topic} holds {events - len(seen)} duplicate events")
+    if len(seen) != expected:
+        sys.exit(f"the agent's topic {topic} holds {len(seen)} distinct events; the files have {expected} lines")
+    return len(seen)
+
+
+# ----- rsyslog --------------------------------------------------------------------------------------------
+
+
+def rsyslog_config(work: Path, data: Path, topic: str) -> str:
+    """imfile on the glob -> omkafka with the agent's delivery settings, one record per line (the message)."""
+    return f"""
+global(workDirectory="{work}" maxMessageSize="64k")
+module(load="imfile" mode="inotify")
+module(load="omkafka")
+template(name="message_only" type="string" string="%msg%")
+ruleset(name="to_kafka") {{
+  action(type="omkafka" broker=["127.0.0.1:9092"] topic="{topic}" template="message_only" partitions.auto="on"
+         confParam=["compression.codec=zstd", "acks=all", "enable.idempotence=true"])
+}}
+input(type="imfile" File="{data}/*.log" Tag="bench" ruleset="to_kafka" freshStartTail="off" addMetadata="off")
+"""
+
+
+def measure_rsyslog(case: Case, data: Path, scratch: Path, prefix: str, rsyslogd: str) -> Measurement:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from watchkeeper.config.settings import KafkaSettings
+    from watchkeeper.transport.kafka import API_VERSION, ensure_topics
+
+    settings = KafkaSettings(topic_prefix=prefix)
+    ensure_topics(settings, [RSYSLOG_TOPIC])
+    topic = settings.topic(RSYSLOG_TOPIC)
+    work = scratch / "rsyslog"
+    work.mkdir()
+    config = work / "rsyslog.conf"
+    config.write_text(rsyslog_config(work, data, topic))
+    consumer = KafkaConsumer(bootstrap_servers="127.0.0.1:9092", api_version=API_VERSION)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    meter = MachineMeter()
+    started = time.monotonic()
+    process = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(work / "rsyslogd.pid")],
+                               stdout=subprocess.DEVNULL, stderr=(work / "rsyslogd.err").open("wb"))
+    try:
+        delivered, last_growth = 0, started
+        while delivered < case.lines and time.monotonic() - last_growth < STALL_S:
+            time.sleep(POLL_S)
+            now_delivered = sum(consumer.end_offsets(partitions).values())
+            if now_delivered > delivered:
+                delivered, last_growth = now_delivered, time.monotonic()
+        seconds = last_growth - started
+        cpu_s = cpu_seconds(process.pid)
+        rss = peak_rss_bytes(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        consumer.close()
+    return Measurement(seconds, cpu_s, rss, delivered, meter.others_cores(cpu_s))
+
+
+# ----- the run --------------------------------------------------------------------------------------------
+
+
+def run_case(line_bytes: int, files: int, total_mib: int, rsyslogd: str) -> tuple[Case, Measurement, Measurement,
+                                                                                   dict[str, object]]:
+    prefix = run_id("logs")
+    with tempfile.TemporaryDirectory(prefix="bench-logs-") as scratch_name:
+        scratch = Path(scratch_name)
+        data = scratch / "data"
+        case = write_files(data, line_bytes, files, total_mib)
+        print(f"{case.name}: {case.lines:,} lines, {case.mib:.0f} MiB; load average {os.getloadavg()[0]:.2f}",
+              flush=True)
+        try:
+            agent, shipper = measure_agent(case, data, scratch, f"{prefix}_agent")
+            print(f"  agent {agent.mib_s(case):.1f} MiB/s", flush=True)
+            rsyslog = measure_rsyslog(case, data, scratch, f"{prefix}_rsyslog", rsyslogd)
+            print(f"  rsyslog {rsyslog.mib_s(case):.1f} MiB/s", flush=True)
+        finally:
+            delete_topics(f"{prefix}_agent")
+            delete_topics(f"{prefix}_rsyslog")
+    return case, agent, rsyslog, shipper
+
+
+def describe(case: Case, measured: Measurement) -> str:
+    lost = case.lines - measured.lines_delivered
+    text = (f"{measured.mib_s(case):.1f} MiB/s, {measured.lines_s():,.0f} lines/s ({measured.seconds:.1f} s); "
+            f"CPU {measured.cpu_s:.1f} s ({measured.cpu_s / measured.seconds:.2f} cores); "
+            f"peak RSS {measured.peak_rss / MIB:.0f} MiB; rest of machine {measured.others_cores:.2f} cores")
+    return text + (f"; {lost:,} LINES MISSING after {STALL_S:.0f} s without progress" if lost else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mib", type=int, default=500, help="MiB of lines per case (split over its files)")
+    parser.add_argument("--line-bytes", type=int, nargs="+", default=[100, 1024])
+    parser.add_argument("--files", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--run-agent", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    parser.add_argument("--expected-lines", type=int, help=argparse.SUPPRESS)
+    add_record_flag(parser)
+    args = parser.parse_args()
+    if args.run_agent:
+        run_agent(args.data, args.state, args.prefix, args.expected_lines)
+        return
+    rsyslogd = shutil.which("rsyslogd")
+    if rsyslogd is None:
+        sys.exit("rsyslogd not found: apt-get install -y rsyslog rsyslog-kafka")
+    result = Result("Logs: file -> Kafka throughput vs rsyslog", command_line())
+    load_before = os.getloadavg()
+    agent_rates: list[float] = []
+    rsyslog_rates: list[float] = []
+    for line_bytes, files in itertools.product(args.line_bytes, args.files):
+        case, agent, rsyslog, shipper = run_case(line_bytes, files, args.mib, rsyslogd)
+        label = f"{line_bytes} B lines, {files} file{'s' if files > 1 else ''}, {case.mib:.0f} MiB"
+        result.figures += [
+            (f"{label}: agent", describe(case, agent)),
+            (f"{label}: rsyslog imfile -> omkafka", describe(case, rsyslog)),
+            (f"{label}: ratio agent / rsyslog", f"{agent.mib_s(case) / rsyslog.mib_s(case):.2f}"),
+        ]
+        result.notes.append(f"{label}: the agent sent {shipper['batches_sent']} envelopes "
+                            f"({shipper['send_failures']} failed attempts, retried).")
+        agent_rates.append(agent.mib_s(case))
+        rsyslog_rates.append(rsyslog.mib_s(case))
+    result.notes.insert(0, f"Files pre-written before each case (a backlog read at full speed, not a live writer); "
+                           f"the agent runs first, then rsyslog, on the same files. Load average (1/5/15 min) at "
+                           f"the start: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}.")
+    slowest = min(agent_rates)
+    ahead = all(agent > rsyslog for agent, rsyslog in zip(agent_rates, rsyslog_rates))
+    met = slowest >= TARGET_MIB_S and ahead
+    result.notes.append(f"Target (>= {TARGET_MIB_S:.0f} MiB/s in every case, and ahead of rsyslog): "
+                        f"{'met' if met else 'MISSED'} (slowest case {slowest:.1f} MiB/s; ahead of rsyslog in "
+                        f"{sum(a > r for a, r in zip(agent_rates, rsyslog_rates))} of {len(agent_rates)} cases). "
+                        f"Vector's published file -> TCP figure on 2 vCPUs: {VECTOR_MIB_S} MiB/s.")
+    result.report(args.record)
+
+
+if __name__ == "__main__":
+    main()
