@@ -15,21 +15,9 @@ from typing import Any
 
 import orjson
 
+from watchkeeper.atomicfile import write_atomically
+
 log = logging.getLogger(__name__)
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as out:
-        out.write(payload)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def save_json(path: Path, version: int, data: Any) -> None:

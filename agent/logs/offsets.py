@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from watchkeeper.atomicfile import write_atomically
+
 from agent.logs.identity import FileIdentity
 
 log = logging.getLogger(__name__)
@@ -87,14 +89,4 @@ class OffsetStore:
     def save(self) -> None:
         payload = orjson.dumps({"version": STATE_VERSION,
                                 "files": {k: c.to_json() for k, c in self.checkpoints.items()}})
-        temporary = self.path.with_suffix(".tmp")
-        with open(temporary, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomically(self.path, payload)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from watchkeeper.errors import TransportError
+from watchkeeper.atomicfile import fsync_directory, write_atomically
 from watchkeeper.transport.segment import (
     RECORD_HEADER_BYTES,
     SEGMENT_MAGIC,
@@ -72,6 +73,7 @@ class Spool:
         self._new_entry = threading.Condition(self._lock)
         self._sync_lock = threading.Lock()
         self._closed = False
+        self._reader_woken = False
         self.dropped_entries = 0
         self.dropped_bytes = 0
         # Damage is counted once even though a rewind makes the reader pass it again.
@@ -119,15 +121,24 @@ class Spool:
             self._sync_through(seq)
         return seq
 
-    def read(self, max_entries: int, max_bytes: int, timeout: float) -> list[tuple[int, bytes]]:
+    def read(self, max_entries: int, max_bytes: int, timeout: float | None) -> list[tuple[int, bytes]]:
         """The next entries after the read cursor: at least one (even if larger than max_bytes)
-        unless none arrives within timeout seconds."""
+        unless none arrives within timeout seconds (None: no limit) or `wake_reader` is called."""
         with self._lock:
             self._check_open()
             if self._cursor_at_end():
-                self._new_entry.wait_for(lambda: self._closed or not self._cursor_at_end(), timeout)
+                self._new_entry.wait_for(
+                    lambda: self._closed or self._reader_woken or not self._cursor_at_end(), timeout)
                 self._check_open()
+            self._reader_woken = False
             return self._read_locked(max_entries, max_bytes)
+
+    def wake_reader(self) -> None:
+        """End the reader's wait now (or its next one, if it is not waiting): it returns what is there,
+        possibly nothing. A reader can so wait without a timeout, instead of waking to look for a stop."""
+        with self._lock:
+            self._reader_woken = True
+            self._new_entry.notify_all()
 
     def ack(self, through: int) -> None:
         """Mark every entry up to and including `through` done; persist that and free whole segments."""
@@ -299,7 +310,7 @@ class Spool:
         finally:
             os.close(fd)
         if self._fsync != "never":
-            self._sync_directory()
+            fsync_directory(self._dir)
         return _Segment(first_seq, path, HEADER_BYTES, os.open(path, os.O_RDONLY))
 
     def _roll(self, first_seq: int) -> None:
@@ -401,24 +412,9 @@ class Spool:
         while not self._stop_flusher.wait(BATCH_FSYNC_INTERVAL_S):
             self._sync_through(self.last_seq)
 
-    def _sync_directory(self) -> None:
-        fd = os.open(self._dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     def _write_ack_file(self, seq: int) -> None:
         """Replace the ack file atomically: a crash leaves the old or the new position, never half."""
-        temporary = self._dir / f"{ACK_FILE}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, f"{seq}\n".encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, self._dir / ACK_FILE)
-        self._sync_directory()
+        write_atomically(self._dir / ACK_FILE, f"{seq}\n".encode())
 
     # ----- reading ----------------------------------------------------------------------
 
