@@ -6,9 +6,11 @@ configuration change (PutMetricAlarm, PutCompositeAlarm, DeleteAlarms,
 Enable/DisableAlarmActions, GitOps apply) becomes a ConfigurationUpdate history
 item and is handed to the optional audit hook.
 
-The audit hook: `services["audit"]`, when present, is called once per changed
-alarm with an `AlarmChange` (see AuditHook). It runs after the change is
-stored; an exception it raises is logged and does not undo the change.
+The audit hook: `services["audit"]`, when present, is any object with the
+`api_call` method of AuditHook (audit.recorder.AuditRecorder is one). It is
+called once per changed alarm (resource Watchkeeper::Alarm) and per silence
+change (Watchkeeper::Silence), with the Caller that made the change, after the
+change is stored; an exception it raises is logged and does not undo the change.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ AlarmModel = PutMetricAlarm | PutCompositeAlarm
 
 @dataclass(frozen=True, slots=True)
 class AlarmChange:
-    """One alarm's configuration change, as the audit hook receives it."""
+    """One alarm's configuration change: a ConfigurationUpdate history item and an audit event."""
 
     action: str  # the API action: PutMetricAlarm, PutCompositeAlarm, DeleteAlarms, EnableAlarmActions, ...
     alarm_name: str
@@ -53,11 +55,27 @@ class AlarmChange:
     before: dict[str, Any] | None  # the definition before (None when created)
     after: dict[str, Any] | None  # the definition after (None when deleted)
     timestamp_ms: int
-    source: str  # "api" or "gitops:<directory>"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who made a change: the API's X-Watchkeeper-User, or the service itself (GitOps at start)."""
+
+    name: str
+    source_ip: str
+    user_agent: str
+
+
+SERVICE_CALLER = Caller("watchkeeper-alarms", "127.0.0.1", "watchkeeper-alarms")
 
 
 class AuditHook(Protocol):
-    def __call__(self, change: AlarmChange) -> None: ...
+    """What the alarm service needs of services["audit"]: record one control-plane action."""
+
+    def api_call(self, event_name: str, *, caller: str, source_ip: str, user_agent: str,
+                 resources: list[tuple[str, str]], request: dict[str, Any] | None,
+                 response: dict[str, Any] | None = None, error: tuple[str, str] | None = None,
+                 read_only: bool = False) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +183,8 @@ class AlarmService:
 
     # Configuration -----------------------------------------------------------------------------
 
-    def apply(self, alarms: Sequence[AlarmModel], source: str, action: str | None = None) -> ApplyResult:
+    def apply(self, alarms: Sequence[AlarmModel], source: str, action: str | None = None,
+              caller: Caller = SERVICE_CALLER) -> ApplyResult:
         """Create or replace alarms; unchanged ones leave no trace. Composite cycles are refused."""
         existing = self.store.definitions()
         rules = {name: parse_rule(d.composite().AlarmRule, name) for name, d in existing.items()
@@ -191,31 +210,38 @@ class AlarmService:
             changes.append(AlarmChange(action or ("PutMetricAlarm" if isinstance(alarm, PutMetricAlarm)
                                                   else "PutCompositeAlarm"), alarm.AlarmName,
                                        "Update" if before is not None else "Create",
-                                       before.body if before is not None else None, body, now_ms, source))
+                                       before.body if before is not None else None, body, now_ms))
         self.store.put_definitions(written)
         self.store.write_states([initial_state(name, now_ms) for name in result.created])
-        self._record_changes(changes)
+        self._record_changes(changes, caller)
         return result
 
-    def _record_changes(self, changes: Sequence[AlarmChange]) -> None:
+    def _record_changes(self, changes: Sequence[AlarmChange], caller: Caller) -> None:
         self.store.append_history([history.configuration_update(c.alarm_name, c.change, c.before, c.after,
                                                                 c.timestamp_ms) for c in changes])
-        hook: AuditHook | None = self._services.get("audit")
         for change in changes:
-            if hook is not None:
-                try:
-                    hook(change)
-                except Exception:  # the change is stored; the audit module reports its own failure
-                    log.exception("audit hook failed for alarm change %s", change.alarm_name)
+            self.audit(change.action, caller, ("Watchkeeper::Alarm", change.alarm_name),
+                       change.after if change.after is not None else {"AlarmName": change.alarm_name})
 
-    def put(self, data: Any, kind: AlarmKind) -> None:
+    def audit(self, action: str, caller: Caller, resource: tuple[str, str], request: dict[str, Any]) -> None:
+        """Hand one change to the audit hook, if one is plugged in."""
+        hook: AuditHook | None = self._services.get("audit")
+        if hook is None:
+            return
+        try:
+            hook.api_call(action, caller=caller.name, source_ip=caller.source_ip, user_agent=caller.user_agent,
+                          resources=[resource], request=request)
+        except Exception:  # the change is stored; the audit module reports its own failure
+            log.exception("audit hook failed for %s of %s", action, resource[1])
+
+    def put(self, data: Any, kind: AlarmKind, caller: Caller) -> None:
         """PutMetricAlarm / PutCompositeAlarm from the API."""
         action = "PutMetricAlarm" if kind == "metric" else "PutCompositeAlarm"
         if kind == "composite" and (not isinstance(data, dict) or "AlarmRule" not in data):
             raise ConfigError([Problem(action, "AlarmRule", "required key is missing")])
         if kind == "metric" and isinstance(data, dict) and "AlarmRule" in data:
             raise ConfigError([Problem(action, "AlarmRule", "allowed only in PutCompositeAlarm")])
-        self.apply([load_definition(data, action)], "api", action)
+        self.apply([load_definition(data, action)], "api", action, caller)
 
     def _existing(self, names: Sequence[str]) -> dict[str, StoredDefinition]:
         found = self.store.definitions(names)
@@ -224,22 +250,22 @@ class AlarmService:
             raise ApiError("ResourceNotFound", f"AlarmNames: found {', '.join(missing)}; no such alarm", 404)
         return found
 
-    def delete(self, names: Sequence[str]) -> None:
+    def delete(self, names: Sequence[str], caller: Caller) -> None:
         found = self._existing(names)
         now_ms = self.now_ms()
         self.store.delete_definitions(list(found.values()), now_ms)
-        self._record_changes([AlarmChange("DeleteAlarms", d.name, "Delete", d.body, None, now_ms, "api")
-                              for d in found.values()])
+        self._record_changes([AlarmChange("DeleteAlarms", d.name, "Delete", d.body, None, now_ms)
+                              for d in found.values()], caller)
 
-    def set_actions_enabled(self, names: Sequence[str], enabled: bool) -> None:
+    def set_actions_enabled(self, names: Sequence[str], enabled: bool, caller: Caller) -> None:
         found = self._existing(names)
         action = "EnableAlarmActions" if enabled else "DisableAlarmActions"
         now_ms = self.now_ms()
         changed = [StoredDefinition(d.name, d.kind, {**d.body, "ActionsEnabled": enabled}, now_ms)
                    for d in found.values() if d.body.get("ActionsEnabled", True) != enabled]
         self.store.put_definitions(changed)
-        self._record_changes([AlarmChange(action, d.name, "Update", found[d.name].body, d.body, now_ms, "api")
-                              for d in changed])
+        self._record_changes([AlarmChange(action, d.name, "Update", found[d.name].body, d.body, now_ms)
+                              for d in changed], caller)
 
     # State -------------------------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from alarms.gitops import load_directory
-from alarms.service import AlarmChange
+from audit.recorder import AuditRecorder
 from tests.alarms.service_support import NEWEST_PERIOD, metric_alarm, receiver, running
 from watchkeeper.errors import ConfigError
 from watchkeeper.storage.engine import Engine
+from watchkeeper.wire import Envelope
 
 
 def test_composite_follows_its_children_in_the_same_cycle(engine: Engine) -> None:
@@ -131,16 +132,18 @@ def test_gitops_apply_is_idempotent_and_audited(engine: Engine, tmp_path: Path) 
     _write(tmp_path, "cpu.json", metric_alarm("cpu", "cpu", []))
     _write(tmp_path, "all.json", {"AlarmName": "all", "AlarmRule": "ALARM(cpu)"})
     with running(engine) as wk:
-        audited: list[AlarmChange] = []
-        wk.service._services["audit"] = audited.append
+        envelopes: list[Envelope] = []
+        wk.service._services["audit"] = AuditRecorder(envelopes.append, "test-host", "000000000000")
         bodies = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*.json"))]
-        first = wk.call("ApplyAlarms", {"Alarms": bodies, "Source": str(tmp_path)})
+        first = wk.api.post("/v1/cloudwatch/ApplyAlarms", json={"Alarms": bodies, "Source": str(tmp_path)},
+                            headers={"X-Watchkeeper-User": "ci-bot"}).json()
         assert (first["Created"], first["Unchanged"]) == (["all", "cpu"], [])
         again = wk.call("ApplyAlarms", {"Alarms": bodies, "Source": str(tmp_path)})
         assert (again["Created"], again["Updated"], again["Unchanged"]) == ([], [], ["all", "cpu"])
         assert len(wk.history("cpu", "ConfigurationUpdate")) == 1
-        assert [(c.alarm_name, c.change, c.source) for c in audited] == [
-            ("all", "Create", str(tmp_path)), ("cpu", "Create", str(tmp_path))]
+        records = [item for envelope in envelopes for item in envelope.items]
+        assert [(r["eventName"], r["resources"][0]["ARN"].rsplit("/", 1)[-1], r["userIdentity"]["userName"])
+                for r in records] == [("PutCompositeAlarm", "all", "ci-bot"), ("PutMetricAlarm", "cpu", "ci-bot")]
         bad = wk.api.post("/v1/cloudwatch/ApplyAlarms", json={"Alarms": [{"AlarmName": "x"}], "Source": "d"})
         assert bad.status_code == 400 and "d: Alarms[0] (alarm x)" in bad.json()["message"]
 

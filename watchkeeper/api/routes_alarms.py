@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import Field, field_validator
 
 from alarms import model as alarm_model
 from alarms.notify.message import alarm_arn
-from alarms.service import AlarmService, load_definition
+from alarms.service import AlarmService, Caller, load_definition
 from alarms.silences import CreateSilenceRequest
 from alarms import store as alarm_store
 from alarms.store import HistoryQuery, StoredDefinition, StoredState
@@ -43,6 +43,15 @@ def service(ctx: Context) -> AlarmService:
 
 
 Service = Annotated[AlarmService, Depends(service)]
+
+
+def caller(request: Request) -> Caller:
+    """Who calls: the X-Watchkeeper-User header (the API does not authenticate yet; recorded as given)."""
+    return Caller(request.headers.get("X-Watchkeeper-User", "anonymous"),
+                  request.client.host if request.client else "unknown", request.headers.get("User-Agent", ""))
+
+
+CallerOf = Annotated[Caller, Depends(caller)]
 
 
 def timestamp(ms: int) -> str:
@@ -128,19 +137,19 @@ class ExpireSilenceRequest(Strict):
 
 
 @router.post("/PutMetricAlarm")
-def put_metric_alarm(alarms: Service, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    alarms.put(body, "metric")
+def put_metric_alarm(alarms: Service, who: CallerOf, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    alarms.put(body, "metric", who)
     return {}
 
 
 @router.post("/PutCompositeAlarm")
-def put_composite_alarm(alarms: Service, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    alarms.put(body, "composite")
+def put_composite_alarm(alarms: Service, who: CallerOf, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    alarms.put(body, "composite", who)
     return {}
 
 
 @router.post("/ApplyAlarms")
-def apply_alarms(alarms: Service, body: ApplyAlarmsRequest) -> dict[str, Any]:
+def apply_alarms(alarms: Service, who: CallerOf, body: ApplyAlarmsRequest) -> dict[str, Any]:
     """GitOps: validate every definition (all problems at once), then create/update; unchanged stay untouched."""
     models, problems = [], []
     for index, data in enumerate(body.Alarms):
@@ -150,7 +159,7 @@ def apply_alarms(alarms: Service, body: ApplyAlarmsRequest) -> dict[str, Any]:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    result = alarms.apply(models, body.Source)
+    result = alarms.apply(models, body.Source, caller=who)
     return {"Created": result.created, "Updated": result.updated, "Unchanged": result.unchanged}
 
 
@@ -217,8 +226,8 @@ def describe_alarm_history(alarms: Service, body: DescribeAlarmHistoryRequest) -
 
 
 @router.post("/DeleteAlarms")
-def delete_alarms(alarms: Service, body: AlarmNamesRequest) -> dict[str, Any]:
-    alarms.delete(body.AlarmNames)
+def delete_alarms(alarms: Service, who: CallerOf, body: AlarmNamesRequest) -> dict[str, Any]:
+    alarms.delete(body.AlarmNames, who)
     return {}
 
 
@@ -229,20 +238,21 @@ def set_alarm_state(alarms: Service, body: SetAlarmStateRequest) -> dict[str, An
 
 
 @router.post("/EnableAlarmActions")
-def enable_alarm_actions(alarms: Service, body: AlarmNamesRequest) -> dict[str, Any]:
-    alarms.set_actions_enabled(body.AlarmNames, True)
+def enable_alarm_actions(alarms: Service, who: CallerOf, body: AlarmNamesRequest) -> dict[str, Any]:
+    alarms.set_actions_enabled(body.AlarmNames, True, who)
     return {}
 
 
 @router.post("/DisableAlarmActions")
-def disable_alarm_actions(alarms: Service, body: AlarmNamesRequest) -> dict[str, Any]:
-    alarms.set_actions_enabled(body.AlarmNames, False)
+def disable_alarm_actions(alarms: Service, who: CallerOf, body: AlarmNamesRequest) -> dict[str, Any]:
+    alarms.set_actions_enabled(body.AlarmNames, False, who)
     return {}
 
 
 @router.post("/CreateSilence")
-def create_silence(alarms: Service, body: CreateSilenceRequest) -> dict[str, Any]:
+def create_silence(alarms: Service, who: CallerOf, body: CreateSilenceRequest) -> dict[str, Any]:
     silence = alarms.silences.create(body, alarms.now_ms())
+    alarms.audit("CreateSilence", who, ("Watchkeeper::Silence", silence.silence_id), body.model_dump(mode="json"))
     return {"SilenceId": silence.silence_id}
 
 
@@ -254,5 +264,7 @@ def list_silences(alarms: Service, body: ListSilencesRequest) -> dict[str, Any]:
 
 
 @router.post("/ExpireSilence")
-def expire_silence(alarms: Service, body: ExpireSilenceRequest) -> dict[str, Any]:
-    return {"Silence": alarms.silences.expire(body.SilenceId, alarms.now_ms()).describe(alarms.now_ms())}
+def expire_silence(alarms: Service, who: CallerOf, body: ExpireSilenceRequest) -> dict[str, Any]:
+    silence = alarms.silences.expire(body.SilenceId, alarms.now_ms())
+    alarms.audit("ExpireSilence", who, ("Watchkeeper::Silence", silence.silence_id), {"SilenceId": body.SilenceId})
+    return {"Silence": silence.describe(alarms.now_ms())}
