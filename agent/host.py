@@ -1,7 +1,9 @@
 """The host as the metrics inputs see it: a few readings, behind an interface tests can replay.
 
-`PsutilProbe` reads the live host; `RecordedProbe` replays snapshots saved as JSON
-(tests/agent/recorded/), so each input is tested against exact, known numbers.
+`PsutilProbe` reads the live host (socket and process counts straight from the kernel,
+agent/procfs.py, where psutil costs too much for a count); `RecordedProbe` replays
+snapshots saved as JSON (tests/agent/recorded/), so each input is tested against exact,
+known numbers.
 `python -m agent.host record FILE` records this machine.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -17,6 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psutil
+
+from agent import procfs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +155,15 @@ def _diskstats_in_progress(path: str = "/proc/diskstats") -> dict[str, int]:
 
 
 class PsutilProbe:
-    """The live host through psutil.
+    """The live host through psutil, and through agent.procfs for socket and process counts.
 
     psutil's nowrap (on by default) already folds 32-bit counter wraps of the kernel into
     ever-growing numbers; the inputs still re-prime if anything goes backwards.
     """
+
+    def __init__(self) -> None:
+        # Cleared for good the first time netlink SOCK_DIAG fails (no module, seccomp): /proc/net then.
+        self._netlink_usable = True
 
     def boot_time(self) -> float:
         return float(psutil.boot_time())
@@ -199,15 +210,24 @@ class PsutilProbe:
         }
 
     def connection_counts(self) -> ConnectionCounts:
-        tcp = Counter(conn.status for conn in psutil.net_connections(kind="tcp"))
-        return ConnectionCounts(tcp=dict(tcp), udp=len(psutil.net_connections(kind="udp")))
+        counts = self._socket_counts()
+        return ConnectionCounts(tcp=dict(counts.tcp), udp=counts.udp)
+
+    def _socket_counts(self) -> procfs.SocketCounts:
+        if self._netlink_usable:
+            try:
+                return procfs.socket_counts_netlink()
+            except OSError as error:
+                log.info("netlink SOCK_DIAG unavailable (%s): counting sockets from /proc/net", error)
+                self._netlink_usable = False
+        return procfs.socket_counts_proc()
 
     def process_counts(self) -> ProcessCounts:
         statuses: Counter[str] = Counter()
         threads = 0
-        for process in psutil.process_iter(["status", "num_threads"]):
-            statuses[process.info["status"] or "unknown"] += 1
-            threads += process.info["num_threads"] or 0
+        for state in procfs.process_states():
+            statuses[state.status] += 1
+            threads += state.threads
         return ProcessCounts(statuses=dict(statuses), total_threads=threads)
 
 
