@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agent.audit.agent import AuditAgent
 from agent.cwagent_config import AgentConfig
 from agent.host import PsutilProbe
 from agent.logs.from_config import tail_options, tail_specs
@@ -151,12 +152,16 @@ def _ip_address(host: str) -> str:
 
 
 def agent_roles(config: AgentConfig, shipper: Shipper, settings: Settings) -> list[Role]:
-    """What the agent runs for this config: host metrics and the log tailer."""
+    """What the agent runs: host metrics and the log tailer (per the agent config), audit sources ([audit])."""
     roles: list[Role] = []
     if config.metrics is not None:
         roles.append(metrics_role(config, shipper, settings))
     if (tailer := logs_role(config, shipper, settings)) is not None:
         roles.append(tailer)
+    if settings.audit.enabled:
+        audit = AuditAgent(settings, settings.agent.resolved_host(), settings.agent.resolved_id(),
+                           settings.agent_state_dir() / "audit", shipper.submit)
+        roles.append(CallbackRole("audit sources", audit.start, audit.stop))
     return roles
 
 

@@ -162,3 +162,38 @@ def test_tailed_log_lines_are_searchable_once_each(tmp_path: Path) -> None:
     finally:
         if node.process is not None and node.process.poll() is None:
             node.process.kill()
+
+
+def test_file_changes_become_chained_audit_events(tmp_path: Path) -> None:
+    watched = tmp_path / "etc"
+    watched.mkdir()
+    config = tmp_path / "watchkeeper.toml"
+    config.write_text(f'[audit.files]\npaths = ["{watched}"]\n[audit.feeds]\nenabled = false\n')
+    node = Up(tmp_path / "data", "--config", str(config))
+    node.start()
+    try:
+        target = watched / "app.conf"
+        target.write_text("port = 80\npassword = hunter2\n")
+
+        def events_for(name: str) -> list[dict[str, Any]]:
+            answer = node.json("audit", "lookup-events", "--lookup-attributes",
+                               f"AttributeKey=ResourceName,AttributeValue={target}")
+            return [e for e in answer["Events"] if e["EventName"] == name]
+
+        created = _eventually(lambda: events_for("CreateFile"))
+        assert created, "the new file was not recorded"
+        target.write_text("port = 8080\npassword = swordfish\n")
+        modified = _eventually(lambda: events_for("ModifyFile"))
+        assert modified, "the edit was not recorded"
+        record = json.loads(modified[0]["CloudTrailEvent"])
+        text = json.dumps(record)
+        assert "swordfish" not in text and "hunter2" not in text, "a secret leaked into the audit trail"
+        assert "8080" in text  # the diff shows what changed
+        target.chmod(0o600)
+        assert _eventually(lambda: events_for("ChangeFileMode"))
+        report = node.cli("audit", "validate-logs", "--start-time", "-2h")
+        assert "INVALID" not in report.stdout
+        node.stop()
+    finally:
+        if node.process is not None and node.process.poll() is None:
+            node.process.kill()

@@ -167,6 +167,8 @@ class AuditFeedsSettings(Strict):
 class AuditSettings(Strict):
     """The audit trail: identity of this installation, signing, retention."""
 
+    enabled: bool = Field(default=True, description="Run the audit sources (file integrity, host feeds) in the agent.")
+
     installation_id: str = Field(default="000000000000", description="recipientAccountId of every record.")
     signing_key: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) that signs digests; created when missing. "
