@@ -173,11 +173,12 @@ class CollectorTiming:
 
 
 def collector_command(url: str, prefix: str, group: str, stop_after_rows: int = 0,
-                      profile: Path | None = None) -> list[str]:
-    """argv of a collector process (it stops at stop_after_rows metric samples; 0 = at SIGTERM)."""
+                      profile: Path | None = None, table: str | None = None) -> list[str]:
+    """argv of a collector process (it stops at stop_after_rows rows of table, metric samples by default;
+    0 = at SIGTERM)."""
     argv = [sys.executable, str(Path(__file__).resolve()), "collector", "--url", url, "--prefix", prefix,
             "--group", group, "--stop-after-rows", str(stop_after_rows)]
-    return argv + (["--profile", str(profile)] if profile else [])
+    return argv + (["--profile", str(profile)] if profile else []) + (["--table", table] if table else [])
 
 
 def read_collector_timing(stdout: str) -> CollectorTiming:
@@ -201,6 +202,7 @@ def _collector_main(argv: list[str]) -> None:
     parser.add_argument("--group", required=True)
     parser.add_argument("--stop-after-rows", type=int, default=0)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--table", default=SAMPLES_TABLE, help="the table whose inserted rows are counted")
     args = parser.parse_args(argv)
     settings = Settings(kafka=KafkaSettings(topic_prefix=args.prefix), clickhouse=ClickHouseSettings(url=args.url),
                         collector=CollectorSettings(group_id=args.group))
@@ -211,7 +213,7 @@ def _collector_main(argv: list[str]) -> None:
 
     def after_insert(batch: Batch) -> None:
         nonlocal inserted, first, last
-        if batch.table != SAMPLES_TABLE:
+        if batch.table != args.table:
             return
         inserted += batch.rows
         last = time.monotonic()
