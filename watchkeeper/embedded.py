@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from agent.cwagent_config import AgentConfig
 from agent.shipper import Shipper
+from alarms.service import AlarmService
 from audit.recorder import AuditRecorder
 from audit.signing import Signer
 from collector.deadletter import FileDeadLetters
@@ -61,6 +62,9 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
 
     recorder = AuditRecorder(shipper.submit, host, settings.audit.installation_id)
     services = {"audit": recorder, "audit_signer": signer, "collector": collector, "spool": spool}
+    alarms = AlarmService(settings, engine, services)
+    services["alarms"] = alarms
+    node.add(CallbackRole("alarms (evaluation, notifications)", alarms.start, alarms.stop))
     server = ApiServer(create_app(ApiContext(settings, engine, services)), settings.api.listen)
     node.add(CallbackRole("API", server.start, server.stop))
 

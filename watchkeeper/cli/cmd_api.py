@@ -14,6 +14,7 @@ import click
 import uvicorn
 from fastapi import FastAPI
 
+from alarms.service import AlarmService
 from watchkeeper.api.app import create_app
 from watchkeeper.api.context import ApiContext
 from watchkeeper.config import load_settings
@@ -90,12 +91,18 @@ def command(config_path: Path | None) -> None:
     engine = open_engine(settings.clickhouse.url, settings.clickhouse.password, settings.clickhouse.secure)
     try:
         migrate(engine, settings.retention)
-        server = ApiServer(create_app(ApiContext(settings, engine)), settings.api.listen)
+        context = ApiContext(settings, engine)
+        # Every API process evaluates alarms; the evaluator lease lets only one of them send.
+        alarms = AlarmService(settings, engine, context.services)
+        context.services["alarms"] = alarms
+        alarms.start()
+        server = ApiServer(create_app(context), settings.api.listen)
         server.start()
         click.echo(f"watchkeeper api: serving {server.url} (storage {settings.clickhouse.url}); "
                    "Ctrl-C stops", err=True)
         wait_for_stop_signal()
         click.echo("watchkeeper api: stopping", err=True)
         server.stop()
+        alarms.stop()
     finally:
         engine.close()
