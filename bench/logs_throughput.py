@@ -240,7 +240,11 @@ def lines_in_envelopes(prefix: str, expected: int) -> int:
 
 
 def rsyslog_config(work: Path, data: Path, topic: str) -> str:
-    """imfile on the glob -> omkafka with the agent's delivery settings, one record per line (the message)."""
+    """imfile on the glob -> omkafka with the agent's delivery settings, one record per line (the message).
+
+    resubmitOnFailure: without it omkafka drops a line that librdkafka's local queue refuses when
+    full ("Local: Queue full"), which a backlog read at full speed reaches; a first run lost lines so.
+    """
     return f"""
 global(workDirectory="{work}" maxMessageSize="64k")
 module(load="imfile" mode="inotify")
@@ -248,7 +252,7 @@ module(load="omkafka")
 template(name="message_only" type="string" string="%msg%")
 ruleset(name="to_kafka") {{
   action(type="omkafka" broker=["127.0.0.1:9092"] topic="{topic}" template="message_only" partitions.auto="on"
-         confParam=["compression.codec=zstd", "acks=all", "enable.idempotence=true"])
+         resubmitOnFailure="on" confParam=["compression.codec=zstd", "acks=all", "enable.idempotence=true"])
 }}
 input(type="imfile" File="{data}/*.log" Tag="bench" ruleset="to_kafka" freshStartTail="off" addMetadata="off")
 """
