@@ -113,6 +113,7 @@ class Running:
     api: httpx.Client
     service: AlarmService
     clock: Clock
+    services: dict[str, Any]  # the API context's services, where `up` plugs in the audit recorder
 
     def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.api.post(f"/v1/cloudwatch/{action}", json=body)
@@ -151,7 +152,7 @@ def running(engine: Engine, config: Settings | None = None, holder: str = "a",
     try:
         with ApiServer.running(create_app(ctx), "127.0.0.1:0") as server, \
                 httpx.Client(base_url=server.url, timeout=60) as client:
-            yield Running(client, service, clock)
+            yield Running(client, service, clock, ctx.services)
     finally:
         service.stop()
 

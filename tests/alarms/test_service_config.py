@@ -133,7 +133,7 @@ def test_gitops_apply_is_idempotent_and_audited(engine: Engine, tmp_path: Path) 
     _write(tmp_path, "all.json", {"AlarmName": "all", "AlarmRule": "ALARM(cpu)"})
     with running(engine) as wk:
         envelopes: list[Envelope] = []
-        wk.service._services["audit"] = AuditRecorder(envelopes.append, "test-host", "000000000000")
+        wk.services["audit"] = AuditRecorder(envelopes.append, "test-host", "000000000000")
         bodies = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*.json"))]
         first = wk.api.post("/v1/cloudwatch/ApplyAlarms", json={"Alarms": bodies, "Source": str(tmp_path)},
                             headers={"X-Watchkeeper-User": "ci-bot"}).json()
