@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 
 API_VERSION = (4, 0)
 LINGER_MS = 5
+# kafka-python checks a record's *uncompressed* size against max_request_size (1 MiB by default) and
+# raises in send(); the broker's own limit (message.max.bytes) applies to the compressed batch. A log
+# envelope of 1 MiB of lines encodes to ~1.5 MB of JSON that compresses far below the broker's limit,
+# yet the default client check refused it and the agent's shipper retried it forever (every batch
+# behind it stalled). The client check is raised; the broker stays the judge of what fits.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 DEADLETTER = "deadletter"
 
 
@@ -55,6 +61,7 @@ def make_producer(settings: KafkaSettings) -> KafkaProducer:
         enable_idempotence=True,
         compression_type=None if settings.compression == "none" else settings.compression,
         linger_ms=LINGER_MS,
+        max_request_size=MAX_REQUEST_BYTES,
         # Give up on a batch within the request timeout so the caller can spool and retry.
         max_block_ms=int(settings.request_timeout_s * 1000),
         delivery_timeout_ms=int(settings.request_timeout_s * 1000) + LINGER_MS,
