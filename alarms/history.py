@@ -14,11 +14,10 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, Literal
 
 from alarms.model import StateValue
-from alarms.store import HistoryItem
+from alarms.store import HistoryItem, next_version
 
 ChangeType = Literal["Create", "Update", "Delete"]
 _CHANGE_KEYS: dict[ChangeType, tuple[str, str]] = {
@@ -31,7 +30,9 @@ def _json(data: dict[str, Any]) -> str:
 
 
 def _item(name: str, timestamp_ms: int, item_type: Any, summary: str, data: dict[str, Any]) -> HistoryItem:
-    return HistoryItem(name, timestamp_ms, item_type, summary, _json(data), uuid.uuid4().hex)
+    # Ids increase in the order items are made, so items of one millisecond keep their order in
+    # DescribeAlarmHistory (which sorts by timestamp, then id).
+    return HistoryItem(name, timestamp_ms, item_type, summary, _json(data), f"{next_version():020d}")
 
 
 def configuration_update(name: str, change: ChangeType, before: dict[str, Any] | None,

@@ -274,6 +274,9 @@ class Scheduler:
             except WatchkeeperError as error:  # ClickHouse away: try again next cycle, state is unchanged
                 log.warning("alarm evaluation cycle failed: %s", error)
                 continue
+            except Exception:  # a bug in one cycle must not stop paging for good; it is logged loudly
+                log.exception("alarm evaluation cycle crashed")
+                continue
             for problem in report.errors:
                 log.warning("alarm evaluation: %s", problem)
 

@@ -164,3 +164,30 @@ def test_one_query_per_period_group_whatever_the_number_of_alarms(engine: Engine
             "MetricAlarms"]}
         assert [name for name, state in sorted(states.items()) if state == "ALARM"] == sorted(
             f"h{i}" for i in range(20) if 10 + 5 * i > 50)
+
+
+def test_actions_suppressor_holds_composite_actions(engine: Engine) -> None:
+    with receiver() as hook, running(engine) as wk:
+        wk.call("PutMetricAlarm", metric_alarm("cpu", "cpu", []))
+        wk.call("PutMetricAlarm", metric_alarm("maintenance", "maint", []))
+        wk.call("PutCompositeAlarm", {"AlarmName": "page", "AlarmRule": "ALARM(cpu)",
+                                      "AlarmActions": [f"{hook.url}/page"], "ActionsSuppressor": "maintenance",
+                                      "ActionsSuppressorWaitPeriod": 0, "ActionsSuppressorExtensionPeriod": 120})
+        wk.put_values("cpu", {NEWEST_PERIOD + 1: 90.0})
+        wk.put_values("maint", {NEWEST_PERIOD + 1: 90.0})
+        wk.service.scheduler.run_cycle()
+        wk.wait_idle()
+        assert hook.requests == []
+        [held] = wk.history("page", "Action")
+        assert held["HistorySummary"] == f"Suppressed action {hook.url}/page: ActionsSuppressor maintenance (Alarm)"
+        # Once the suppressor has been out of ALARM longer than the extension period, actions run again.
+        wk.clock.now += 60
+        wk.put_values("cpu", {NEWEST_PERIOD + 61: 10.0})
+        wk.put_values("maint", {NEWEST_PERIOD + 61: 10.0})
+        wk.service.scheduler.run_cycle()
+        wk.clock.now += 180
+        wk.put_values("cpu", {NEWEST_PERIOD + 241: 95.0})
+        wk.put_values("maint", {NEWEST_PERIOD + 241: 10.0})
+        wk.service.scheduler.run_cycle()
+        [request] = hook.wait_for(lambda r: len(r) == 1)
+        assert request.json()["AlarmName"] == "page"
