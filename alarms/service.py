@@ -32,7 +32,7 @@ from alarms.notify.transports import action_problem, deliver
 from alarms.scheduler import MetricReader, Scheduler
 from alarms.silences import Silences
 from alarms.store import AlarmKind, AlarmStore, Lease, StoredDefinition, StoredState, canonical_json
-from alarms.transitions import StateChange, Transitions, initial_state, model_of
+from alarms.transitions import StateChange, Transitions, initial_state
 from watchkeeper.config.settings import Settings
 from watchkeeper.errors import ApiError, ConfigError, Problem
 from watchkeeper.statistics import parse_extended_statistic

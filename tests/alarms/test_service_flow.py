@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.alarms.service_support import BASE, NEWEST_PERIOD, metric_alarm, receiver, running, settings, verify_signature
+from alarms.store import Lease, LeaseHolder
+from tests.alarms.service_support import BASE, NEWEST_PERIOD, metric_alarm, receiver, running, verify_signature
 from watchkeeper.storage.engine import Engine
 
 
@@ -107,3 +108,51 @@ def test_silence_suppresses_actions(engine: Engine) -> None:
         assert wk.call("ListSilences", {"Status": "active"})["Silences"] == []
         wk.call("SetAlarmState", {"AlarmName": "noisy-1", "StateValue": "OK", "StateReason": "check"})
         hook.wait_for(lambda r: len(r) == 1)
+
+
+def test_set_alarm_state_holds_until_the_next_evaluation(engine: Engine) -> None:
+    with receiver() as hook, running(engine) as wk:
+        wk.call("PutMetricAlarm", metric_alarm("forced", "cpu", [f"{hook.url}/forced"]))
+        wk.put_values("cpu", {NEWEST_PERIOD + 1: 10.0})
+        wk.service.scheduler.run_cycle()
+        wk.clock.now += 1
+        wk.call("SetAlarmState", {"AlarmName": "forced", "StateValue": "ALARM", "StateReason": "testing the pager"})
+        received = hook.wait_for(lambda r: len(r) == 2)
+        assert [(r.json()["OldStateValue"], r.json()["NewStateValue"]) for r in received] == [
+            ("INSUFFICIENT_DATA", "OK"), ("OK", "ALARM")]
+        assert received[1].json()["NewStateReason"] == "testing the pager"
+        wk.clock.now += 60
+        wk.put_values("cpu", {NEWEST_PERIOD + 61: 10.0})
+        wk.service.scheduler.run_cycle()
+        assert hook.wait_for(lambda r: len(r) == 3)[2].json()["NewStateValue"] == "OK"
+
+
+def test_history_filters_and_pages(engine: Engine) -> None:
+    with running(engine) as wk:
+        wk.call("PutMetricAlarm", metric_alarm("paged", "cpu", []))
+        start = wk.clock.now
+        for index, state in enumerate(["ALARM", "OK", "ALARM", "OK"]):
+            wk.clock.now = start + 10 * (index + 1)
+            wk.call("SetAlarmState", {"AlarmName": "paged", "StateValue": state, "StateReason": f"step {index}"})
+        first = wk.call("DescribeAlarmHistory", {"AlarmName": "paged", "HistoryItemType": "StateUpdate",
+                                                 "MaxRecords": 3})
+        rest = wk.call("DescribeAlarmHistory", {"AlarmName": "paged", "HistoryItemType": "StateUpdate",
+                                                "MaxRecords": 3, "NextToken": first["NextToken"]})
+        summaries = [i["HistorySummary"] for i in first["AlarmHistoryItems"] + rest["AlarmHistoryItems"]]
+        assert summaries == ["Alarm updated from ALARM to OK", "Alarm updated from OK to ALARM",
+                             "Alarm updated from ALARM to OK", "Alarm updated from INSUFFICIENT_DATA to ALARM"]
+        assert "NextToken" not in rest
+        window = wk.call("DescribeAlarmHistory", {"AlarmName": "paged", "StartDate": start + 15, "EndDate": start + 35,
+                                                  "ScanBy": "TimestampAscending"})["AlarmHistoryItems"]
+        assert [json.loads(i["HistoryData"])["newState"]["stateReason"] for i in window] == ["step 1", "step 2"]
+
+
+def test_lease_ties_go_to_the_smallest_holder(engine: Engine) -> None:
+    # Two contenders that both claimed term 1 read the same winner, whichever inserted first.
+    late = Lease(engine, "test-lease", "b", ttl_s=30, settle_s=0)
+    early = Lease(engine, "test-lease", "a", ttl_s=30, settle_s=0)
+    assert late.hold(1000.0)
+    engine.insert("alarm_leases", {"lease": ["test-lease"], "term": [1], "holder": ["a"], "expires_ms": [1_030_000]})
+    assert late.current() == early.current() == LeaseHolder(1, "a", 1_030_000)
+    assert not late.hold(1001.0) and early.hold(1001.0)
+    assert early.hold(1100.0) and not late.hold(1100.0)
