@@ -41,6 +41,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -183,15 +184,14 @@ def run_agent(data: Path, state: Path, prefix: str, expected_lines: int) -> None
                       "submitted": submitted, "shipper": shipper.stats()}, default=str), flush=True)
 
 
-def measure_agent(case: Case, data: Path, scratch: Path, prefix: str,
-                  profile: Path | None) -> tuple[Measurement, dict[str, object]]:
+def ship_directory(data: Path, state: Path, prefix: str, lines: int, profile: Path | None = None) -> dict[str, Any]:
+    """Run an agent process shipping every *.log of data into <prefix>.logs; its report (timing, CPU, RSS)."""
     from watchkeeper.config.settings import KafkaSettings
     from watchkeeper.transport.kafka import ensure_topics
 
     ensure_topics(KafkaSettings(topic_prefix=prefix), ["logs"])
-    meter = MachineMeter()
-    command = [sys.executable, __file__, "--run-agent", "--data", str(data), "--state", str(scratch / "agent-state"),
-               "--prefix", prefix, "--expected-lines", str(case.lines)]
+    command = [sys.executable, __file__, "--run-agent", "--data", str(data), "--state", str(state),
+               "--prefix", prefix, "--expected-lines", str(lines)]
     if profile is not None:
         command = ["py-spy", "record", "--format", "raw", "--rate", str(PROFILE_HZ), "-o", str(profile), "--",
                    *command]
@@ -199,7 +199,14 @@ def measure_agent(case: Case, data: Path, scratch: Path, prefix: str,
     if finished.returncode != 0:
         sys.exit(f"the agent process failed:\n{finished.stderr}")
     # The last JSON line: py-spy, when profiling, writes its own lines after it.
-    report = json.loads([line for line in finished.stdout.splitlines() if line.startswith("{")][-1])
+    report: dict[str, Any] = json.loads([line for line in finished.stdout.splitlines() if line.startswith("{")][-1])
+    return report
+
+
+def measure_agent(case: Case, data: Path, scratch: Path, prefix: str,
+                  profile: Path | None) -> tuple[Measurement, dict[str, object]]:
+    meter = MachineMeter()
+    report = ship_directory(data, scratch / "agent-state", prefix, case.lines, profile)
     others = meter.others_cores(report["cpu_s"])
     delivered = lines_in_envelopes(prefix, case.lines)
     return Measurement(report["seconds"], report["cpu_s"], report["peak_rss"], delivered, others), report["shipper"]
