@@ -191,3 +191,20 @@ def test_actions_suppressor_holds_composite_actions(engine: Engine) -> None:
         wk.service.scheduler.run_cycle()
         [request] = hook.wait_for(lambda r: len(r) == 1)
         assert request.json()["AlarmName"] == "page"
+
+
+def test_metric_math_alarm_reads_its_series_in_the_shared_query(engine: Engine) -> None:
+    with running(engine) as wk:
+        stat = {"Metric": {"Namespace": "App", "MetricName": "cpu", "Dimensions": [{"Name": "host", "Value": "web-1"}]},
+                "Period": 60, "Stat": "Average"}
+        wk.call("PutMetricAlarm", {"AlarmName": "doubled", "EvaluationPeriods": 1, "Threshold": 100.0,
+                                   "ComparisonOperator": "GreaterThanThreshold",
+                                   "Metrics": [{"Id": "m1", "MetricStat": stat, "ReturnData": False},
+                                               {"Id": "e1", "Expression": "m1 * 2", "ReturnData": True}]})
+        wk.call("PutMetricAlarm", metric_alarm("plain", "cpu", []))
+        wk.put_values("cpu", {NEWEST_PERIOD + 1: 60.0})
+        report = wk.service.scheduler.run_cycle()
+        assert (report.evaluated, report.metric_queries, report.errors) == (2, 1, [])
+        [doubled] = wk.call("DescribeAlarms", {"AlarmNames": ["doubled"]})["MetricAlarms"]
+        assert doubled["StateValue"] == "ALARM"
+        assert json.loads(doubled["StateReasonData"])["recentDatapoints"] == [120.0]
