@@ -21,7 +21,7 @@ from agent.cwagent_config import AgentConfig
 from agent.host import HostProbe
 from agent.inputs import INPUTS
 from agent.inputs._base import CycleContext, MetricInput, static_dimensions
-from watchkeeper.events import Kind, MetricDatum
+from watchkeeper.events import Kind, MetricDatum, metric_block
 from watchkeeper.wire import Envelope, make_envelope
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class MetricsLoop:
         if not datums:
             return None
         envelope = make_envelope(Kind.METRICS, self._agent_id, self._host,
-                                 [datum.to_item() for datum in self._with_rollups(datums)])
+                                 [metric_block(self._with_rollups(datums))])
         try:
             self._submit(envelope)
         except Exception:  # the loop must outlive a failing spool; the failure is logged and counted

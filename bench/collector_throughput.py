@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from _common import (Result, add_record_flag, collector_command, command_line, delete_topics, read_collector_timing,
                      run_id)
 
@@ -35,7 +36,7 @@ CLIENT_FORMATS = ("Native", "TSV")
 
 def fleet_envelopes(rows: int, envelope_items: int) -> list[bytes]:
     """Encoded envelopes of envelope_items items each, rows in all: hosts x 50 series, one sample per 10 s."""
-    from watchkeeper.events import Kind, MetricDatum
+    from watchkeeper.events import Kind, MetricDatum, metric_block
     from watchkeeper.wire import make_envelope
 
     rng = random.Random(7)
@@ -55,15 +56,17 @@ def fleet_envelopes(rows: int, envelope_items: int) -> list[bytes]:
     while made < rows:
         timestamp = base + 10 * (step // 20)  # 20 envelopes of different hosts share each timestamp
         first_host = (step % 20) * hosts_per_envelope
-        items = []
+        datums = []
         for host in range(first_host, first_host + hosts_per_envelope):
             for name, extra, unit in names:
                 dimensions = ((extra, ("host", f"host-{host:05d}")) if extra else (("host", f"host-{host:05d}"),))
-                items.append(MetricDatum.single("CWAgent", name, tuple(sorted(dimensions)), timestamp,
-                                                round(rng.uniform(0, 100), 3), unit, 1).to_item())
-        items = items[:rows - made]
-        envelopes.append(make_envelope(Kind.METRICS, f"agent-{first_host}", f"host-{first_host:05d}", items).encode())
-        made += len(items)
+                datums.append(MetricDatum.single("CWAgent", name, tuple(sorted(dimensions)), timestamp,
+                                                round(rng.uniform(0, 100), 3), unit, 1))
+        datums = datums[:rows - made]
+        # One column block per envelope, as agents send them.
+        envelopes.append(make_envelope(Kind.METRICS, f"agent-{first_host}", f"host-{first_host:05d}",
+                                       [metric_block(datums)]).encode())
+        made += len(datums)
         step += 1
     return envelopes
 
@@ -141,9 +144,10 @@ def stage_rates(envelopes: list[bytes], database: str) -> list[tuple[str, float]
     from watchkeeper.storage.engine import open_engine
     from watchkeeper.storage.metrics import SAMPLES_TABLE, metric_rows
     from watchkeeper.storage.schema import migrate
+    from watchkeeper.events import datums_of
     from watchkeeper.wire import decode
 
-    rows = sum(len(decode(payload).items) for payload in envelopes)
+    rows = sum(len(datums_of(decode(payload).items)) for payload in envelopes)
     started = time.process_time()
     for payload in envelopes:
         decode(payload)
@@ -153,7 +157,7 @@ def stage_rates(envelopes: list[bytes], database: str) -> list[tuple[str, float]
     built_s = time.process_time() - started - decoded_s
     engine = open_engine(f"clickhouse://{SERVER}/{database}")
     migrate(engine)
-    columns = {name: [value for table in tables for value in table[SAMPLES_TABLE][name]]
+    columns = {name: np.concatenate([table[SAMPLES_TABLE][name] for table in tables])
                for name in tables[0][SAMPLES_TABLE]}
     block = CollectorSettings().max_rows  # the collector's insert size
     started = time.monotonic()

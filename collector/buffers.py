@@ -4,15 +4,21 @@ ClickHouse wants few, large inserts (thousands of rows, about one per second
 per table), so rows accumulate per table until max_rows or max_age. A sealed
 batch never changes again: when an insert fails, exactly the same rows are
 retried, and the records it covers are settled only when it succeeds.
+
+A buffer keeps each record's column chunks as they came and joins them once, at
+sealing: numpy chunks (the metrics writer's) into one array, lists into one list.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from collector.ledger import Pending
-from watchkeeper.storage.engine import Columns
+from watchkeeper.storage.engine import Column, Columns
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,15 @@ class Batch:
             pending.settle(self.table)
 
 
+def _joined(chunks: list[Column]) -> Column:
+    if all(isinstance(chunk, np.ndarray) for chunk in chunks):
+        return np.concatenate(chunks)
+    return list(itertools.chain.from_iterable(chunks))
+
+
 @dataclass
 class _Filling:
-    columns: dict[str, list[Any]]
+    chunks: dict[str, list[Column]]
     opened_at: float
     rows: int = 0
     covers: list[Pending] = field(default_factory=list)
@@ -48,11 +60,11 @@ class TableBuffers:
         filling = self._filling.get(table)
         if filling is None:
             filling = self._filling[table] = _Filling({name: [] for name in columns}, now)
-        if filling.columns.keys() != columns.keys():
-            raise RuntimeError(f"writer for {table} changed its columns: {sorted(filling.columns)} "
+        if filling.chunks.keys() != columns.keys():
+            raise RuntimeError(f"writer for {table} changed its columns: {sorted(filling.chunks)} "
                                f"then {sorted(columns)}")
         for name, values in columns.items():
-            filling.columns[name].extend(values)
+            filling.chunks[name].append(values)
         filling.rows += len(next(iter(columns.values())))
         filling.covers.append(pending)
 
@@ -77,4 +89,5 @@ class TableBuffers:
 
     def _seal(self, table: str) -> Batch:
         filling = self._filling.pop(table)
-        return Batch(table, filling.columns, filling.rows, tuple(filling.covers))
+        columns = {name: _joined(chunks) for name, chunks in filling.chunks.items()}
+        return Batch(table, columns, filling.rows, tuple(filling.covers))

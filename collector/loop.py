@@ -9,6 +9,7 @@ See docs/collector.md.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from collector.writers import rows_for
 from watchkeeper.config.settings import CollectorSettings
 from watchkeeper.errors import StorageError, WireError
 from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.metrics import remember_series
 from watchkeeper.wire import decode
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,10 @@ class Collector:
         self._backoff_s = 0.0
         self._retry_at: float | None = None
         self._stats = CollectorStats()
+        # Records convert in a context of this collector's own, where the metrics writer remembers
+        # the series it already wrote (to this engine) instead of rewriting them every envelope.
+        self._convert_context = contextvars.copy_context()
+        self._convert_context.run(remember_series)
 
     def run(self) -> None:
         try:
@@ -117,7 +123,7 @@ class Collector:
         try:
             if record.defect is not None:
                 raise WireError(record.defect)
-            tables = rows_for(decode(record.payload))
+            tables = self._convert_context.run(rows_for, decode(record.payload))
         except WireError as error:
             reason = str(error)
             log.warning("dead-lettering %s: %s", record.origin(), reason)

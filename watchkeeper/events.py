@@ -3,16 +3,23 @@
 Items travel as plain dicts inside an envelope (see wire.py) so that one Kafka
 record carries thousands of them cheaply. This module holds the typed view of
 the metric item and the helpers every producer and consumer share.
+
+Metrics travel in two item shapes (docs/collector.md, "Metric items"):
+- a datapoint item (`MetricDatum.to_item`), one dict per datapoint: what agents
+  before the column block sent, still accepted;
+- a column block (`metric_block`), one dict holding parallel lists for many
+  datapoints: what agents and PutMetricData send now, because the collector
+  then checks and converts whole lists instead of one dict per datapoint.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Kind(StrEnum):
@@ -24,6 +31,7 @@ class Kind(StrEnum):
 
 
 Dimensions = tuple[tuple[str, str], ...]
+_Key = TypeVar("_Key", str, Dimensions)
 
 
 def normalise_dimensions(dimensions: dict[str, str] | Dimensions | list[Any]) -> Dimensions:
@@ -120,3 +128,61 @@ class MetricDatum:
             unit=str(item.get("u", "None")),
             storage_resolution=int(item.get("r", 60)),
         )
+
+
+# The "cols" value of a column block: its layout version. A collector refuses a block whose
+# version it does not know (naming both), so the layout can change without guessing.
+BLOCK_VERSION = 1
+
+
+def metric_block(datums: Sequence[MetricDatum]) -> dict[str, Any]:
+    """Datums as one column block: row i of every per-row list is datapoint i.
+
+    Namespaces, names, dimension sets and units are listed once each and rows point at
+    them by index ("nsi", "ni", "di", "ui"): a block repeats a handful of them
+    thousands of times, and small integers cost the collector almost nothing to read.
+    """
+    namespaces, namespace_index = _dictionary([datum.namespace for datum in datums])
+    names, name_index = _dictionary([datum.name for datum in datums])
+    dimension_sets, dimension_index = _dictionary([datum.dimensions for datum in datums])
+    units, unit_index = _dictionary([datum.unit for datum in datums])
+    return {
+        "cols": BLOCK_VERSION,
+        "ns": namespaces, "nsi": namespace_index,
+        "n": names, "ni": name_index,
+        "d": [[list(pair) for pair in dimensions] for dimensions in dimension_sets], "di": dimension_index,
+        "u": units, "ui": unit_index,
+        "t": [datum.timestamp for datum in datums],
+        "c": [datum.count for datum in datums],
+        "s": [datum.sum for datum in datums],
+        "lo": [datum.minimum for datum in datums],
+        "hi": [datum.maximum for datum in datums],
+        "r": [datum.storage_resolution for datum in datums],
+    }
+
+
+def _dictionary(values: list[_Key]) -> tuple[list[_Key], list[int]]:
+    """The distinct values in first-seen order, and each value's position among them."""
+    positions: dict[_Key, int] = {}
+    index = [positions.setdefault(value, len(positions)) for value in values]
+    return list(positions), index
+
+
+def is_metric_block(item: Any) -> bool:
+    """A column block (any version), as opposed to a datapoint item."""
+    return isinstance(item, dict) and "cols" in item
+
+
+def datums_of(items: Iterable[dict[str, Any]]) -> list[MetricDatum]:
+    """Every datapoint of well-formed items of either shape, in order (readers of envelopes, tests)."""
+    datums: list[MetricDatum] = []
+    for item in items:
+        if not is_metric_block(item):
+            datums.append(MetricDatum.from_item(item))
+            continue
+        dimension_sets = [tuple((str(k), str(v)) for k, v in pairs) for pairs in item["d"]]
+        datums += [MetricDatum(*fields) for fields in zip(
+            (item["ns"][i] for i in item["nsi"]), (item["n"][i] for i in item["ni"]),
+            (dimension_sets[i] for i in item["di"]), item["t"], item["c"], item["s"], item["lo"], item["hi"],
+            (item["u"][i] for i in item["ui"]), item["r"], strict=True)]
+    return datums

@@ -15,7 +15,7 @@ from agent.cwagent_config import AgentConfig
 from agent.host import PsutilProbe, RecordedProbe
 from agent.metrics_loop import MetricsLoop
 from watchkeeper.config import validate
-from watchkeeper.events import Kind, MetricDatum
+from watchkeeper.events import Kind, MetricDatum, datums_of
 from watchkeeper.wire import Envelope
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -49,7 +49,7 @@ CPU_AND_MEM = {
 
 def datums(envelope: Envelope | None) -> list[MetricDatum]:
     assert envelope is not None
-    return [MetricDatum.from_item(item) for item in envelope.items]
+    return datums_of(envelope.items)
 
 
 def make_loop(config: AgentConfig, probe: Any, clock: ManualClock) -> tuple[MetricsLoop, list[Envelope]]:

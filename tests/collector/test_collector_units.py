@@ -11,6 +11,7 @@ from collector.writers import rows_for, writer_for
 from collector_support import metric_envelope
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
+from watchkeeper.storage.engine import Columns
 
 
 def record(offset: int, partition: int = 0) -> Record:
@@ -69,7 +70,10 @@ def test_an_invalid_metric_item_names_the_item_and_the_field(field: str, value: 
 
 def test_redelivered_envelope_yields_identical_rows() -> None:
     envelope = metric_envelope("web-1", 1_800_000_000, 3)
-    assert rows_for(envelope) == rows_for(envelope)
+    def as_lists(tables: dict[str, Columns]) -> dict[str, dict[str, list[object]]]:
+        return {table: {name: list(values) for name, values in columns.items()} for table, columns in tables.items()}
+
+    assert as_lists(rows_for(envelope)) == as_lists(rows_for(envelope))
     assert len(set(rows_for(envelope)["metric_samples"]["event_id"])) == 3
 
 

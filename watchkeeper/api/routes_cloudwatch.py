@@ -27,7 +27,7 @@ from watchkeeper.api.context import ApiContext, context
 from watchkeeper.config import Strict
 from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.errors import ApiError
-from watchkeeper.events import Dimensions, Kind, MetricDatum, normalise_dimensions
+from watchkeeper.events import Dimensions, Kind, MetricDatum, metric_block, normalise_dimensions
 from watchkeeper.storage.metrics import write_metrics
 from watchkeeper.storage.metrics_query import (
     Datapoint,
@@ -227,7 +227,7 @@ Context = Annotated[ApiContext, Depends(context)]
 @router.post("/PutMetricData")
 def put_metric_data(body: PutMetricDataRequest, request: Request, ctx: Context) -> dict[str, Any]:
     now = time.time()
-    items = [datum.to_item() for entry in body.MetricData for datum in entry.to_data(body.Namespace, now)]
+    items = [metric_block([datum for entry in body.MetricData for datum in entry.to_data(body.Namespace, now)])]
     client = request.client.host if request.client else "api"
     # One envelope per call: its batch id names the event ids, as for agents' batches.
     envelope = make_envelope(Kind.METRICS, agent_id="api", host=client, items=items)

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
 import orjson
 
 from watchkeeper.errors import ConfigError, Problem, StorageError, StorageUnavailable
 from watchkeeper.storage.capabilities import Capabilities
 
-Columns = Mapping[str, Sequence[Any]]
+# A column is a list, or a numpy array (inserted without a Python object per value).
+Column = Sequence[Any] | np.ndarray[Any, Any]
+Columns = Mapping[str, Column]
 Row = tuple[Any, ...]
 
 
@@ -70,12 +73,13 @@ class ServerEngine(Engine):
         self._client = Client(host=host, port=port, database=database, user=user, password=password,
                               secure=secure, compression="lz4", connect_timeout=5, send_receive_timeout=60)
 
-    def _run(self, sql: str, data: Any = None, columnar: bool = False) -> list[Row]:
+    def _run(self, sql: str, data: Any = None, columnar: bool = False,
+             settings: dict[str, Any] | None = None) -> list[Row]:
         from clickhouse_driver import errors
 
         with self._lock:
             try:
-                result = self._client.execute(sql, data, columnar=columnar) if data is not None \
+                result = self._client.execute(sql, data, columnar=columnar, settings=settings) if data is not None \
                     else self._client.execute(sql)
             except (errors.NetworkError, errors.SocketTimeoutError, EOFError, ConnectionError, OSError) as error:
                 self._client.disconnect()
@@ -92,7 +96,12 @@ class ServerEngine(Engine):
 
     def insert(self, table: str, columns: Columns) -> None:
         names = ", ".join(columns)
-        self._run(f"INSERT INTO {table} ({names}) VALUES", list(columns.values()), columnar=True)
+        values = list(columns.values())
+        # numpy columns go in through the driver's numpy mode: one buffer write per column
+        # instead of a Python object per value (the driver's own ceiling otherwise).
+        numpy_mode = all(isinstance(column, np.ndarray) for column in values)
+        self._run(f"INSERT INTO {table} ({names}) VALUES", values, columnar=True,
+                  settings={"use_numpy": True} if numpy_mode else None)
 
     def close(self) -> None:
         self._client.disconnect()
@@ -139,7 +148,7 @@ class EmbeddedEngine(Engine):
 
         # The Python() table function reads this local by name. Arrow carries array
         # columns (plain dicts do not); INSERT ... SELECT casts to the table's types.
-        data = pyarrow.table({name: _arrow_column(list(values)) for name, values in columns.items()})  # noqa: F841
+        data = pyarrow.table({name: _arrow_column(values) for name, values in columns.items()})  # noqa: F841
         self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM Python(data)", "CSV")
 
     def close(self) -> None:
@@ -147,12 +156,13 @@ class EmbeddedEngine(Engine):
             self._session.close()
 
 
-def _arrow_column(values: list[Any]) -> Any:
+def _arrow_column(values: Column) -> Any:
     """An Arrow array for a column; arrays that are empty in every row would infer as list<null>,
     which ClickHouse cannot cast to Array(String), so they are typed as lists of strings."""
     import pyarrow
 
-    array = pyarrow.array(values)
+    # numpy columns convert without a Python object per value; lists as they are.
+    array = pyarrow.array(values if isinstance(values, np.ndarray) else list(values))
     if pyarrow.types.is_list(array.type) and pyarrow.types.is_null(array.type.value_type):
         return array.cast(pyarrow.list_(pyarrow.string()))
     return array
