@@ -140,8 +140,14 @@ class HostProbe(Protocol):
 
 def _pick(cls: type[Any], source: Any, **extra: Any) -> Any:
     """Build one of the dataclasses above from a psutil namedtuple, taking only the fields we keep."""
-    names = [f.name for f in fields(cls) if f.name not in extra]
-    return cls(**{name: getattr(source, name) for name in names}, **extra)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        # dataclasses.fields() rebuilds its answer on every call, and _pick runs ~40 times a cycle.
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return cls(**{name: getattr(source, name) for name in names if name not in extra}, **extra)
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _diskstats_in_progress(path: str = "/proc/diskstats") -> dict[str, int]:

@@ -20,6 +20,7 @@ import struct
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # include/net/tcp_states.h -> psutil's names. 12 is TCP_NEW_SYN_RECV (a pending connection
 # request), which /proc/net/tcp also shows as SYN_RECV.
@@ -33,20 +34,26 @@ PROCESS_STATUSES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "st
 
 # linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h
 _NETLINK_SOCK_DIAG = 4
+_TCPDIAG_GETSOCK = 18
 _SOCK_DIAG_BY_FAMILY = 20
 _NLM_F_REQUEST_DUMP = 0x01 | 0x300
 _NLMSG_ERROR = 2
 _NLMSG_DONE = 3
 _NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
 _ALL_STATES = 0xFFFFFFFF
-# inet_diag_req_v2: family, protocol, extensions (none), pad, state bitmask, then a zeroed
-# 48-byte inet_diag_sockid (no address filter).
-_DIAG_REQUEST = struct.Struct("=BBBBI48x")
+# The original inet_diag_req (family, address lengths, extensions, a zeroed 48-byte
+# inet_diag_sockid, state bitmask, dbs). Sent as TCPDIAG_GETSOCK the kernel dumps IPv4 and
+# IPv6 sockets in one walk of its TCP hash table; the walk, not the sockets, is most of the
+# cost, and a SOCK_DIAG_BY_FAMILY request per family would walk it twice.
+_TCP_REQUEST = struct.Struct("=BBBB48xII").pack(socket.AF_INET, 0, 0, 0, _ALL_STATES, 0)
+# inet_diag_req_v2 (family, protocol, extensions, pad, state bitmask, zeroed sockid): UDP has
+# no legacy request type, so one per family.
+_UDP_REQUESTS = [struct.Struct("=BBBBI48x").pack(family, socket.IPPROTO_UDP, 0, 0, _ALL_STATES)
+                 for family in (socket.AF_INET, socket.AF_INET6)]
 # In each reply, after the netlink header, inet_diag_msg starts with family then state.
 _STATE_OFFSET = _NLMSG_HEADER.size + 1
 _RECEIVE_BYTES = 64 * 1024
 
-_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 _PROC_NET_TABLES = {"tcp": ("tcp", "tcp6"), "udp": ("udp", "udp6")}
 # Fields of /proc/<pid>/stat after "pid (comm) ": the state is the first, num_threads the 18th.
 _STAT_THREADS_INDEX = 17
@@ -64,34 +71,28 @@ class SocketCounts:
 def socket_counts_netlink() -> SocketCounts:
     """Dump the TCP and UDP socket tables over netlink SOCK_DIAG (OSError where it is not available)."""
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as channel:
-        tcp: Counter[int] = Counter()
-        udp = 0
-        dumps = [(protocol, family) for protocol in (socket.IPPROTO_TCP, socket.IPPROTO_UDP) for family in _FAMILIES]
-        for sequence, (protocol, family) in enumerate(dumps, start=1):
-            states = _dump_states(channel, sequence, family, protocol)
-            if protocol == socket.IPPROTO_TCP:
-                tcp.update(states)
-            else:
-                udp += sum(1 for _ in states)
+        tcp = _dump_states(channel, 1, _TCPDIAG_GETSOCK, _TCP_REQUEST)
+        udp = sum(_dump_states(channel, sequence, _SOCK_DIAG_BY_FAMILY, request).total()
+                  for sequence, request in enumerate(_UDP_REQUESTS, start=2))
     return SocketCounts(Counter({TCP_STATES.get(state, "NONE"): count for state, count in tcp.items()}), udp)
 
 
-def _dump_states(channel: socket.socket, sequence: int, family: int, protocol: int) -> Iterator[int]:
-    """The state byte of every socket of one family and protocol, as the kernel dumps them."""
-    request = _DIAG_REQUEST.pack(family, protocol, 0, 0, _ALL_STATES)
-    channel.send(_NLMSG_HEADER.pack(_NLMSG_HEADER.size + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP,
+def _dump_states(channel: socket.socket, sequence: int, request_type: int, request: bytes) -> Counter[int]:
+    """How many sockets the kernel dumps in each state (the state byte of each reply)."""
+    channel.send(_NLMSG_HEADER.pack(_NLMSG_HEADER.size + len(request), request_type, _NLM_F_REQUEST_DUMP,
                                     sequence, 0) + request)
+    states: Counter[int] = Counter()
     while True:
         data = channel.recv(_RECEIVE_BYTES)
         offset = 0
         while offset < len(data):
-            length, kind, _, _, _ = _NLMSG_HEADER.unpack_from(data, offset)
+            length, kind = _NLMSG_HEADER.unpack_from(data, offset)[:2]
             if kind == _NLMSG_DONE:
-                return
+                return states
             if kind == _NLMSG_ERROR:
                 (error,) = struct.unpack_from("=i", data, offset + _NLMSG_HEADER.size)
                 raise OSError(-error, f"SOCK_DIAG dump refused: {os.strerror(-error)}")
-            yield data[offset + _STATE_OFFSET]
+            states[data[offset + _STATE_OFFSET]] += 1
             offset += (length + 3) & ~3  # messages are 4-byte aligned
 
 
@@ -113,8 +114,9 @@ def _table_rows(net_dir: str, table: str) -> list[bytes]:
         return []
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessState:
+class ProcessState(NamedTuple):
+    """One process: psutil's status name and its number of threads (a tuple: built ~100 times a cycle)."""
+
     status: str
     threads: int
 

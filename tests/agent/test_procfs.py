@@ -58,10 +58,16 @@ def test_process_states_read_state_and_threads_even_with_odd_command_names(tmp_p
 
 
 def test_netlink_and_proc_net_agree_on_this_host() -> None:
-    with socket.socket() as listener, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+    # One of each kind we count, so both readers have IPv4 and IPv6 TCP and UDP to find.
+    with socket.socket() as listener, socket.socket(socket.AF_INET6) as listener6, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
+            socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as udp6:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
+        listener6.bind(("::1", 0))
+        listener6.listen()
         udp.bind(("127.0.0.1", 0))
+        udp6.bind(("::1", 0))
         # Other work opens and closes sockets meanwhile: compare only a /proc/net reading taken
         # between two identical netlink readings.
         for _ in range(50):
@@ -72,7 +78,7 @@ def test_netlink_and_proc_net_agree_on_this_host() -> None:
         else:
             pytest.fail("the socket tables never held still between two readings")
         assert from_proc == before
-        assert before.tcp["LISTEN"] >= 1 and before.udp >= 1
+        assert before.tcp["LISTEN"] >= 2 and before.udp >= 2
 
 
 @pytest.fixture
