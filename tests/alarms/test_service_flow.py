@@ -115,6 +115,7 @@ def test_set_alarm_state_holds_until_the_next_evaluation(engine: Engine) -> None
         wk.call("PutMetricAlarm", metric_alarm("forced", "cpu", [f"{hook.url}/forced"]))
         wk.put_values("cpu", {NEWEST_PERIOD + 1: 10.0})
         wk.service.scheduler.run_cycle()
+        hook.wait_for(lambda r: len(r) == 1)  # workers deliver in parallel: no order across transitions
         wk.clock.now += 1
         wk.call("SetAlarmState", {"AlarmName": "forced", "StateValue": "ALARM", "StateReason": "testing the pager"})
         received = hook.wait_for(lambda r: len(r) == 2)
