@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO
 
 from _access_log import AccessLog
-from collector_throughput import profile_summary
 from _common import (Result, add_record_flag, collector_command, command_line, delete_topics, read_collector_timing,
                      run_id)
+from collector_throughput import profile_summary
 
 SERVER = "127.0.0.1:9000"
 HOSTS = 10
