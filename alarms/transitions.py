@@ -106,9 +106,9 @@ class Transitions:
     def resume(self) -> int:
         """Re-queue the actions of persisted transitions not yet finished; how many transitions."""
         definitions = self._store.definitions()
-        states = self._store.states(definitions)
+        states = self._store.states()  # unfiltered: see Scheduler.run_cycle (max_query_size)
         due = [s for s in states.values()
-               if s.transition_id and actions_for(model_of(definitions[s.name]), s.value)
+               if s.name in definitions and s.transition_id and actions_for(model_of(definitions[s.name]), s.value)
                and not self._dispatcher.has(s.name, s.transition_id)]
         done = self._store.actions_done((s.name, s.transition_id) for s in due)
         unfinished = [s for s in due if (s.name, s.transition_id) not in done]
