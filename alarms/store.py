@@ -205,15 +205,17 @@ class AlarmStore:
         self.engine.insert("alarm_actions_done", {"name": [name], "transition_id": [transition_id],
                                                   "done_ms": [now_ms]})
 
-    def actions_done(self, transitions: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
-        """Which of the given (alarm, transition id) pairs already had their actions handled."""
-        wanted = sorted(set(transitions))
+    def actions_done(self, transitions: Iterable[tuple[str, int]], since_ms: int) -> set[tuple[str, int]]:
+        """Which of the given (alarm, transition id) pairs, none older than since_ms, had their actions handled.
+
+        Filtered by time, not by an IN list: thousands of ids would exceed the server's max_query_size.
+        """
+        wanted = set(transitions)
         if not wanted:
             return set()
-        ids = sorted({t for _, t in wanted})
         rows = self.engine.query(f"SELECT DISTINCT name, transition_id FROM alarm_actions_done "
-                                 f"WHERE transition_id IN {in_list(ids)}")
-        return {(str(n), int(t)) for n, t in rows} & set(wanted)
+                                 f"WHERE done_ms >= {int(since_ms)}")
+        return {(str(n), int(t)) for n, t in rows} & wanted
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,8 @@ class Transitions:
         due = [s for s in states.values()
                if s.name in definitions and s.transition_id and actions_for(model_of(definitions[s.name]), s.value)
                and not self._dispatcher.has(s.name, s.transition_id)]
-        done = self._store.actions_done((s.name, s.transition_id) for s in due)
+        done = self._store.actions_done([(s.name, s.transition_id) for s in due],
+                                        min((s.transitioned_ms for s in due), default=0))
         unfinished = [s for s in due if (s.name, s.transition_id) not in done]
         for state in unfinished:
             self._queue_actions(definitions[state.name], state, None)
