@@ -32,6 +32,7 @@ from watchkeeper.storage.engine import EmbeddedEngine, Engine, ServerEngine  # n
 from watchkeeper.storage.schema import migrate  # noqa: E402
 
 TARGET_SECONDS = 1.0
+SERIES_PER_INSERT = 2_000
 RANGES = {"1h": 3600, "24h": 86_400, "30d": 30 * 86_400}
 # tier table -> (seconds per point, points)
 TIERS = {"metric_samples": (60, 60), "metric_samples_5m": (300, 288), "metric_samples_1h": (3600, 720)}
@@ -68,11 +69,13 @@ def generate(engine: Engine, hosts: int, now: int) -> int:
         extra = ", 60 AS resolution, fingerprint * 100000 + n AS event_id" if table == "metric_samples" else ""
         columns = "namespace, metric_name, fingerprint, ts, count, sum, min, max, unit" + (
             ", resolution, event_id" if extra else "")
-        engine.command(
-            f"INSERT INTO {table} ({columns}) SELECT namespace, metric_name, fingerprint, "
-            f"toDateTime({start} + n * {step}) AS ts, 1 AS count, "
-            "50 + 40 * sin(n / 20 + fingerprint) AS sum, sum AS min, sum AS max, 'None' AS unit"
-            f"{extra} FROM metric_series ARRAY JOIN range({points}) AS n")
+        for first in range(1, len(rows) + 1, SERIES_PER_INSERT):  # bounded memory per INSERT
+            engine.command(
+                f"INSERT INTO {table} ({columns}) SELECT namespace, metric_name, fingerprint, "
+                f"toDateTime({start} + n * {step}) AS ts, 1 AS count, "
+                "50 + 40 * sin(n / 20 + fingerprint) AS sum, sum AS min, sum AS max, 'None' AS unit"
+                f"{extra} FROM metric_series ARRAY JOIN range({points}) AS n "
+                f"WHERE fingerprint BETWEEN {first} AND {first + SERIES_PER_INSERT - 1}")
         total += len(rows) * points
     return total
 

@@ -71,13 +71,30 @@ def test_time_range_picks_the_storage_tier(filled_engine: Engine, range_name: st
 
 
 def test_host_variable_lists_the_hosts_and_filters_the_panels(filled_engine: Engine) -> None:
+    model = BY_UID["watchkeeper-host-overview"]
+    [(_, host_sql)] = [(n, q) for n, q in variable_queries(model) if n == "host"]
+    options = run_sql(filled_engine, expand(host_sql, context_for(NOW - 3600, NOW)))
+    assert [row[0] for row in options.rows] == sorted(HOSTS)
     ctx = _context(filled_engine, "watchkeeper-host-overview", 3600)
-    assert ctx.variables["host"].values == tuple(sorted(HOSTS))
-    swap = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title == "Swap used")
-    one_host = QueryContext(ctx.from_ms, ctx.to_ms, ctx.interval_ms,
-                            {**ctx.variables, "host": Selection(("db-1",), multi=True)})
-    assert set(run_sql(filled_engine, expand(swap.raw_sql, one_host)).values("series")) == {"db-1"}
-    assert set(run_sql(filled_engine, expand(swap.raw_sql, ctx)).values("series")) == set(HOSTS)
+    assert ctx.variables["host"].values == ("db-1",)  # Grafana opens on the first option (no All)
+    swap = next(t for t in targets(model) if t.title == "Swap used")
+    two_hosts = QueryContext(ctx.from_ms, ctx.to_ms, ctx.interval_ms,
+                             {**ctx.variables, "host": Selection(("db-1", "web-2"), multi=True)})
+    assert set(run_sql(filled_engine, expand(swap.raw_sql, two_hosts)).values("series")) == {"db-1", "web-2"}
+    assert set(run_sql(filled_engine, expand(swap.raw_sql, ctx)).values("series")) == {"db-1"}
+
+
+def test_fleet_table_has_every_host_with_its_latest_values(filled_engine: Engine) -> None:
+    from tests.dashboards.pipeline_data import MINUTES, _value
+
+    ctx = _context(filled_engine, "watchkeeper-host-overview", 30 * DAY)
+    fleet = next(t for t in targets(BY_UID["watchkeeper-host-overview"]) if t.title.startswith("Fleet"))
+    result = run_sql(filled_engine, expand(fleet.raw_sql, ctx))
+    assert result.values("host") == sorted(HOSTS)
+    ctx_1h = _context(filled_engine, "watchkeeper-host-overview", 3600)
+    latest = run_sql(filled_engine, expand(fleet.raw_sql, ctx_1h))
+    expected = round(_value("swap_used_percent", HOSTS.index("web-1"), MINUTES - 1), 1)
+    assert dict(zip(latest.values("host"), latest.values("swap_pct"), strict=True))["web-1"] == pytest.approx(expected)
 
 
 def test_raw_panel_values_are_the_written_values(filled_engine: Engine) -> None:
