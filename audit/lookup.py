@@ -18,7 +18,7 @@ import orjson
 
 from watchkeeper.errors import ApiError
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.sql import quote
+from watchkeeper.storage.sql import in_list, quote
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
                "AccessKeyId")
@@ -83,10 +83,21 @@ def lookup_events(engine: Engine, query: LookupQuery, token: str | None) -> dict
         last_time, last_id = decode_token(query, token)
         where.append(f"(event_time < toDateTime({last_time}) OR "
                      f"(event_time = toDateTime({last_time}) AND event_id < {quote(last_id)}))")
+    order = f" ORDER BY event_time DESC, event_id DESC LIMIT {query.max_results + 1}"
+    # Two steps: find the page's keys reading only the narrow columns, then read the wide ones (the records)
+    # of those rows alone. In one step ClickHouse 18.16 reads every selected column of every matching row
+    # before it sorts: 4 s instead of 0.2 s over a million events (bench/audit_lookup.py).
+    keys = engine.query("SELECT toUInt32(event_time), event_id FROM audit_events WHERE " + " AND ".join(where) + order)
+    if not keys:
+        return {"Events": []}
+    page_times = [int(k[0]) for k in keys]
+    # The same conditions plus the page's ids give the same rows; PREWHERE on the page's time span skips
+    # reading the other rows' ids.
     rows = engine.query(
         "SELECT event_id, event_name, read_only, access_key_id, toUInt32(event_time), event_source, username, "
-        "resource_types, resource_names, record FROM audit_events WHERE " + " AND ".join(where)
-        + f" ORDER BY event_time DESC, event_id DESC LIMIT {query.max_results + 1}"
+        "resource_types, resource_names, record FROM audit_events "
+        f"PREWHERE event_time >= toDateTime({min(page_times)}) AND event_time <= toDateTime({max(page_times)}) "
+        "WHERE " + " AND ".join([*where, f"event_id IN {in_list([str(k[1]) for k in keys])}"]) + order
     )
     events = [
         {
