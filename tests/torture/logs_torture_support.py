@@ -60,6 +60,23 @@ def settle(condition: Callable[[], bool], what: str, limit_s: float, interval_s:
         time.sleep(interval_s)
 
 
+def settle_growth(measure: Callable[[], int], target: int, stall_s: float, interval_s: float) -> int:
+    """Wait until measure() reaches target or stops growing for stall_s; return the last value.
+
+    Lines still in flight keep the count growing; a count that stands still short of the
+    target means lines are missing, and the oracle then names them (no need to wait longer).
+    """
+    value = measure()
+    last_growth = time.monotonic()
+    while value < target and time.monotonic() - last_growth < stall_s:
+        time.sleep(interval_s)
+        now = measure()
+        if now > value:
+            last_growth = time.monotonic()
+        value = now
+    return value
+
+
 # --- the agent's view of a file --------------------------------------------------------------
 
 
