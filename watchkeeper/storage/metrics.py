@@ -75,7 +75,7 @@ def validated_datum(item: Any, index: int) -> MetricDatum:
 
 
 class _Interned(Generic[_Value]):
-    """A process-wide id per distinct value (namespace, name or dimension set)."""
+    """An id per distinct value (namespace, name or dimension set), in first-seen order."""
 
     def __init__(self) -> None:
         self.ids: dict[_Value, int] = {}
@@ -92,77 +92,99 @@ class _Interned(Generic[_Value]):
         return np.array(out, dtype=np.intp)
 
 
-class _SeriesKeys:
-    """Fingerprints by series, computed once per process rather than once per datapoint.
+# metric_series.last_seen answers "recently active" (ListMetrics: the last 3 hours), so a
+# collector rewrites a series it already wrote only when its newest sample is this much later.
+SERIES_REFRESH_S = 600
+_NEVER = -(2**40)
 
-    A series is named by the ids of its namespace, name and dimension set packed into
-    one integer, so a lookup per datapoint is a dict get on an int. Everything is
-    dropped together when any part outgrows its bits (a rare re-hash is cheaper than
-    LRU bookkeeping per row).
+
+class SeriesCatalog:
+    """The series a writer has seen: fingerprints and, when it remembers, the last_seen it wrote.
+
+    Fingerprints are a pure function of (namespace, name, dimensions) and a fleet's series
+    repeat every interval, so each is hashed once, not once per datapoint. A series is
+    named by the ids of its namespace, name and dimension set packed into one integer;
+    sorted arrays of those keys turn every per-datapoint lookup into one vectorised search.
+    Everything is dropped together when a part nears the bits of its id (re-hashing then
+    is cheaper than LRU bookkeeping per row).
     """
 
     BITS = 21
 
-    def __init__(self) -> None:
+    def __init__(self, remember: bool) -> None:
+        self.remember = remember
         self.clear()
 
     def clear(self) -> None:
         self.namespaces = _Interned[str]()
         self.names = _Interned[str]()
         self.dimensions = _Interned[Dimensions]()
-        self.fingerprints: dict[int, int] = {}
+        self.keys: Indexes = np.empty(0, dtype=np.intp)
+        self.fingerprints: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
+        self.written: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
 
-    def keys(self, rows: BlockRows) -> Indexes:
-        """Each row's series key (namespace, name and dimension ids packed into one int)."""
+    def make_room(self) -> None:
+        """Start afresh when any part passed half its id space (one call adds far less than the other half)."""
         if max(len(self.namespaces.values), len(self.names.values), len(self.dimensions.values),
-               len(self.fingerprints)) + len(rows) >= 1 << self.BITS:
+               len(self.keys)) >= 1 << (self.BITS - 1):
             self.clear()
-        namespace = self.namespaces.ids_of(rows.namespaces)[rows.namespace_index]
-        name = self.names.ids_of(rows.names)[rows.name_index]
-        dimensions = self.dimensions.ids_of(rows.dimension_sets)[rows.dimension_index]
-        packed: Indexes = (namespace << (2 * self.BITS)) | (name << self.BITS) | dimensions
+
+    def keys_of(self, rows: BlockRows) -> Indexes:
+        """Each row's series key: namespace, name and dimension ids packed into one int."""
+        parts = (self.namespaces.ids_of(rows.namespaces)[rows.namespace_index],
+                 self.names.ids_of(rows.names)[rows.name_index],
+                 self.dimensions.ids_of(rows.dimension_sets)[rows.dimension_index])
+        if any(len(part) and part.max() >> self.BITS for part in parts):
+            raise WireError(f"more than {1 << (self.BITS - 1):,} distinct names in one batch; "
+                            "allowed: fewer (split the batch)")
+        packed: Indexes = (parts[0] << (2 * self.BITS)) | (parts[1] << self.BITS) | parts[2]
         return packed
 
-    def fingerprints_of(self, keys: list[int]) -> npt.NDArray[np.uint64]:
-        found = list(map(self.fingerprints.get, keys))
-        if None in found:
-            mask = (1 << self.BITS) - 1
-            for row, fingerprint in enumerate(found):
-                if fingerprint is None:
-                    key = keys[row]
-                    found[row] = self.fingerprints[key] = series_fingerprint(
-                        self.namespaces.values[key >> (2 * self.BITS)], self.names.values[(key >> self.BITS) & mask],
-                        self.dimensions.values[key & mask])
-        return np.array(found, dtype=np.uint64)
+    def positions(self, keys: Indexes) -> Indexes:
+        """Each key's place in the catalog, adding (and fingerprinting) the keys not seen before."""
+        places: Indexes = np.searchsorted(self.keys, keys)
+        known = places < len(self.keys)
+        known[known] = self.keys[places[known]] == keys[known]
+        if not known.all():
+            self._add(np.unique(keys[~known]))
+            places = np.searchsorted(self.keys, keys)
+        return places
 
-    def dimensions_of(self, key: int) -> Dimensions:
-        return self.dimensions.values[key & ((1 << self.BITS) - 1)]
+    def _add(self, keys: Indexes) -> None:
+        mask = (1 << self.BITS) - 1
+        fingerprints = [series_fingerprint(self.namespaces.values[key >> (2 * self.BITS)],
+                                           self.names.values[(key >> self.BITS) & mask],
+                                           self.dimensions.values[key & mask]) for key in keys.tolist()]
+        order = np.argsort(all_keys := np.concatenate([self.keys, keys]), kind="stable")
+        self.keys = all_keys[order]
+        self.fingerprints = np.concatenate([self.fingerprints, np.array(fingerprints, dtype=np.uint64)])[order]
+        self.written = np.concatenate([self.written, np.full(len(keys), _NEVER, dtype=np.int64)])[order]
+
+    def due(self, places: Indexes, ts: npt.NDArray[np.uint32]) -> Indexes:
+        """Rows to write to metric_series: each series' latest row, unless remembered as written recently."""
+        order = np.lexsort((ts, places))
+        ordered = places[order]
+        latest: Indexes = order[np.append(ordered[1:] != ordered[:-1], True)]
+        if self.remember:
+            latest_ts = ts[latest].astype(np.int64)
+            latest = latest[latest_ts >= self.written[places[latest]] + SERIES_REFRESH_S]
+            self.written[places[latest]] = ts[latest]
+        return latest
+
+    def dimensions_at(self, place: int) -> Dimensions:
+        return self.dimensions.values[int(self.keys[place]) & ((1 << self.BITS) - 1)]
 
 
-_series_keys = _SeriesKeys()
-
-# metric_series.last_seen answers "recently active" (ListMetrics: the last 3 hours), so a
-# collector rewrites a series it already wrote only when its newest sample is this much later.
-SERIES_REFRESH_S = 600
-_SERIES_MEMORY_MAX = 1 << 21
-_NEVER = -(2**40)
-
-
-class SeriesMemory:
-    """The last_seen a collector already wrote per series fingerprint, for one destination."""
-
-    def __init__(self) -> None:
-        self.written: dict[int, int] = {}
-
-
-# Set by a collector for the conversions it runs (collector/loop.py), so the memory belongs
-# to that collector and its database; unset (PutMetricData, tests), every series row is written.
-_series_memory: contextvars.ContextVar[SeriesMemory | None] = contextvars.ContextVar("series_memory", default=None)
+# Writers share one catalog that writes every series row (PutMetricData, tests). A collector
+# gives its conversions a catalog of their own that remembers (collector/loop.py), so what it
+# remembers belongs to that collector and its database.
+_shared_catalog = SeriesCatalog(remember=False)
+_catalog: contextvars.ContextVar[SeriesCatalog] = contextvars.ContextVar("series_catalog", default=_shared_catalog)
 
 
 def remember_series() -> None:
     """From now on, conversions in the current context write each series once per SERIES_REFRESH_S."""
-    _series_memory.set(SeriesMemory())
+    _catalog.set(SeriesCatalog(remember=True))
 
 
 _OBJECT_COLUMNS = ("namespace", "metric_name", "unit")
@@ -173,6 +195,8 @@ class _Samples:
     """Rows of every item of a call, gathered as arrays and joined once."""
 
     def __init__(self) -> None:
+        self.catalog = _catalog.get()
+        self.catalog.make_room()
         self.chunks: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in _OBJECT_COLUMNS + _NUMBER_COLUMNS}
 
     def add(self, rows: BlockRows, event_ids: npt.NDArray[np.uint64]) -> None:
@@ -180,7 +204,7 @@ class _Samples:
             ("namespace", np.array(rows.namespaces, dtype=object)[rows.namespace_index]),
             ("metric_name", np.array(rows.names, dtype=object)[rows.name_index]),
             ("unit", np.array(rows.units, dtype=object)[rows.unit_index]),
-            ("key", _series_keys.keys(rows)), ("ts", rows.timestamp.astype(np.uint32)), ("count", rows.count),
+            ("key", self.catalog.keys_of(rows)), ("ts", rows.timestamp.astype(np.uint32)), ("count", rows.count),
             ("sum", rows.sum), ("min", rows.minimum), ("max", rows.maximum), ("resolution", rows.resolution),
             ("event_id", event_ids),
         ):
@@ -194,39 +218,26 @@ class _Samples:
         """Datapoint items (old agents) take the block path: one way to build rows."""
         self.add(block_rows(metric_block(datums), "metric items"), np.array(event_ids, dtype=np.uint64))
 
+    def rows(self) -> int:
+        return sum(len(chunk) for chunk in self.chunks["ts"])
+
     def columns(self) -> dict[str, Columns]:
         joined = {name: np.concatenate(chunks) for name, chunks in self.chunks.items()}
-        keys = joined.pop("key").tolist()
-        fingerprints = _series_keys.fingerprints_of(keys)
+        places = self.catalog.positions(joined.pop("key"))
+        fingerprints = self.catalog.fingerprints[places]
         samples = {name: joined[name] for name in SAMPLE_COLUMNS if name != "fingerprint"}
         samples["fingerprint"] = fingerprints
-        return {SAMPLES_TABLE: samples, SERIES_TABLE: self._series(joined, keys, fingerprints)}
-
-    @staticmethod
-    def _series(joined: dict[str, np.ndarray[Any, Any]], keys: list[int],
-                fingerprints: npt.NDArray[np.uint64]) -> Columns:
-        """One row per series due to be written, carrying the latest timestamp seen (its version)."""
-        ts = joined["ts"]
-        order = np.lexsort((ts, fingerprints))
-        ordered = fingerprints[order]
-        latest = order[np.append(ordered[1:] != ordered[:-1], True)]  # the last row of each fingerprint
-        memory = _series_memory.get()
-        if memory is not None:
-            written = np.fromiter(map(memory.written.get, fingerprints[latest].tolist(), [_NEVER] * len(latest)),
-                                  dtype=np.int64, count=len(latest))
-            latest = latest[ts[latest].astype(np.int64) >= written + SERIES_REFRESH_S]
-            if len(memory.written) + len(latest) > _SERIES_MEMORY_MAX:
-                memory.written.clear()
-            memory.written.update(zip(fingerprints[latest].tolist(), ts[latest].tolist(), strict=True))
-        dimensions = [_series_keys.dimensions_of(keys[row]) for row in latest.tolist()]
-        return {
-            "namespace": joined["namespace"][latest].tolist(),
-            "metric_name": joined["metric_name"][latest].tolist(),
-            "fingerprint": fingerprints[latest].tolist(),
+        due = self.catalog.due(places, joined["ts"])
+        dimensions = [self.catalog.dimensions_at(place) for place in places[due].tolist()]
+        series = {
+            "namespace": joined["namespace"][due].tolist(),
+            "metric_name": joined["metric_name"][due].tolist(),
+            "fingerprint": fingerprints[due].tolist(),
             "dim_names": [[name for name, _ in pairs] for pairs in dimensions],
             "dim_values": [[value for _, value in pairs] for pairs in dimensions],
-            "last_seen": ts[latest].tolist(),
+            "last_seen": joined["ts"][due].tolist(),
         }
+        return {SAMPLES_TABLE: samples, SERIES_TABLE: series}
 
 
 def metric_rows(batches: Iterable[tuple[str, list[Any]]]) -> dict[str, Columns]:
@@ -249,7 +260,7 @@ def metric_rows(batches: Iterable[tuple[str, list[Any]]]) -> dict[str, Columns]:
                 datum_ids.append(event_id(batch_id, index))
         if datums:
             samples.add_datums(datums, datum_ids)
-    if not any(len(chunk) for chunk in samples.chunks["ts"]):
+    if not samples.rows():
         return {}
     return samples.columns()
 
