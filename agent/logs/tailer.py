@@ -121,7 +121,9 @@ class Tailer:
                 continue
             self.store.forget(checkpoint.identity.file_id)
             spec = self._spec_for(checkpoint.path)
-            for sibling in rotated_siblings(checkpoint.path) if spec else []:
+            # The checkpoint's own path first: a rotated file resumed after an earlier crash was saved
+            # under its rotated name (app.log.1), and rotated_siblings() leaves the path itself out.
+            for sibling in [checkpoint.path, *rotated_siblings(checkpoint.path)] if spec else []:
                 fd = open_for_tailing(sibling, self.warnings)
                 if fd is None:
                     continue
