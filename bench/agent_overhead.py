@@ -57,6 +57,7 @@ def run_agent(interval: int, prefix: str, spool_dir: Path) -> None:
     from agent.shipper import Shipper
     from watchkeeper.config import validate
     from watchkeeper.config.settings import KafkaSettings, SpoolSettings
+    from watchkeeper.events import is_metric_block
     from watchkeeper.transport.spool import Spool
     from watchkeeper.wire import Envelope
 
@@ -68,7 +69,8 @@ def run_agent(interval: int, prefix: str, spool_dir: Path) -> None:
 
     def submit(envelope: Envelope) -> int:
         nonlocal items
-        items += len(envelope.items)
+        # A column block carries many datapoints, one per entry of its "t" (timestamps) list.
+        items += sum(len(item["t"]) if is_metric_block(item) else 1 for item in envelope.items)
         return shipper.submit(envelope)
 
     loop = MetricsLoop(config, PsutilProbe(), submit, agent_id="bench-agent", host="bench-host")
