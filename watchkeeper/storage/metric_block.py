@@ -11,6 +11,7 @@ and what is allowed.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,15 @@ def block_rows(block: dict[str, Any], where: str) -> BlockRows:
     )
 
 
+def _number_within(value: Any, low: float, high: float) -> bool:
+    if type(value) not in (int, float):
+        return False
+    try:
+        return math.isfinite(value) and low <= value <= high
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
 class _Checker:
     """Checks one block's lists; each check raises WireError on the first bad row it finds."""
 
@@ -127,8 +137,7 @@ class _Checker:
             if np.isfinite(array).all() and (not bounded or (array.min(initial=low) >= low
                                                              and array.max(initial=high) <= high)):
                 return array
-        raise self._fail(name, allowed, lambda v: type(v) in (int, float) and low <= v <= high
-                         and bool(np.isfinite(float(v))))
+        raise self._fail(name, allowed, lambda v: _number_within(v, low, high))
 
     def indexes(self, name: str, table: str, count: int) -> Indexes:
         values = self._block[name]
