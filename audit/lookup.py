@@ -137,8 +137,10 @@ def query_sql(engine: Engine, sql: str, max_rows: int = 10_000) -> dict[str, Any
         raise ApiError("InvalidQueryStatementException", "only SELECT (or WITH ... SELECT) statements are allowed")
     if found := _FORBIDDEN.search(text):
         raise ApiError("InvalidQueryStatementException", f"{found.group(0)!r} is not allowed in audit queries")
+    # Unqualified, or qualified with this database: another database's audit_events is another installation's.
+    allowed = AUDIT_TABLES | {f"{engine.database}.{table}" for table in AUDIT_TABLES}
     for table, call in _SOURCES.findall(text):
-        if call or table.split(".")[-1] not in AUDIT_TABLES:
+        if call or table not in allowed:
             raise ApiError("InvalidQueryStatementException",
                            f"found {table!r}; allowed sources: {', '.join(sorted(AUDIT_TABLES))} (or a subquery)")
     rows = engine.query(f"SELECT * FROM ({text}) LIMIT {max_rows + 1} SETTINGS readonly = 1")
