@@ -148,6 +148,12 @@ def evaluate(alarm: PutMetricAlarm, datapoints: Mapping[int, PeriodValue], state
                                             new_state="ALARM", old_state=state.value, minimum=m,
                                             treat_missing=treat)
             return decide("ALARM", text, evaluated)
+        if sum(p.breaching for p in real) < m and all(p.breaching for p in real):
+            # Too few breaching points to alarm and no non-breaching one to say OK: the guide's
+            # "- - - - X" row is INSUFFICIENT_DATA under missing and keeps the state under ignore.
+            if treat == "ignore":
+                return keep()
+            return decide("INSUFFICIENT_DATA", reason.insufficient_data(n - len(real)), evaluated)
     breaching = sum(p.breaching for p in evaluated)
     new_state: StateValue = "ALARM" if breaching >= m else "OK"
     minimum = m if new_state == "ALARM" else n - m + 1

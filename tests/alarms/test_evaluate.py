@@ -13,15 +13,19 @@ from alarms.evaluate import AlarmState, PeriodValue, evaluate, evaluation_range,
 RETAIN = "retain"
 TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
 
-# "Configuring how CloudWatch alarms treat missing data": rows of the five most recent periods
-# (newest on the right; 0 = not breaching, X = breaching, - = missing) and the state for each
-# TreatMissingData value. First table: DatapointsToAlarm = EvaluationPeriods = 3.
+# "Configuring How CloudWatch Alarms Treat Missing Data" (CloudWatch user guide, the
+# awsdocs/amazon-cloudwatch-user-guide source, doc_source/AlarmThatSendsEmail.md): its two tables,
+# row for row. The five most recent periods, oldest on the left (the guide explains that the 0 of
+# "0 - - - -" is the point that drops out next); 0 = not breaching, X = breaching, - = missing; the
+# state for MISSING, IGNORE, BREACHING, NOT BREACHING.
+# First table: DatapointsToAlarm = EvaluationPeriods = 3.
 THREE_OF_THREE = [
     ("0 - X - X", ("OK", "OK", "OK", "OK")),
-    ("- - - - 0", ("OK", "OK", "OK", "OK")),
+    ("0 - - - -", ("OK", "OK", "OK", "OK")),
     ("- - - - -", ("INSUFFICIENT_DATA", RETAIN, "ALARM", "OK")),
     ("0 X X - X", ("ALARM", "ALARM", "ALARM", "ALARM")),
-    ("- - X - -", ("ALARM", RETAIN, "ALARM", "OK")),
+    ("- - - - X", ("INSUFFICIENT_DATA", RETAIN, "ALARM", "OK")),
+    ("X - - - -", ("ALARM", RETAIN, "ALARM", "OK")),
 ]
 # Second table: DatapointsToAlarm = 2, EvaluationPeriods = 3.
 TWO_OF_THREE = [
@@ -29,7 +33,7 @@ TWO_OF_THREE = [
     ("0 0 X 0 X", ("ALARM", "ALARM", "ALARM", "ALARM")),
     ("0 - X - -", ("OK", "OK", "ALARM", "OK")),
     ("- - - - 0", ("OK", "OK", "ALARM", "OK")),
-    ("- - - X -", ("ALARM", RETAIN, "ALARM", "OK")),
+    ("- - - - X", ("INSUFFICIENT_DATA", RETAIN, "ALARM", "OK")),
 ]
 CASES = [(m, notation, treat, expected)
          for m, table in ((3, THREE_OF_THREE), (2, TWO_OF_THREE))
@@ -146,8 +150,9 @@ def test_filled_gaps_are_named_in_the_reason() -> None:
 
 def test_premature_alarm_needs_the_oldest_datapoint_old_enough() -> None:
     alarm = metric_alarm(EvaluationPeriods=3, DatapointsToAlarm=3)
-    # One breaching datapoint, only 2 periods old: not yet an alarm (M = 3).
-    assert evaluate(alarm, row("- - - X -"), AlarmState("OK"), NOW).state == "OK"
+    # One breaching datapoint, only 2 periods old: not yet an alarm (M = 3), and with no
+    # non-breaching point not OK either (as the guide's "- - - - X" row).
+    assert evaluate(alarm, row("- - - X -"), AlarmState("OK"), NOW).state == "INSUFFICIENT_DATA"
     # Three periods old, nothing newer: ALARM with fewer than M datapoints.
     assert evaluate(alarm, row("- - X - -"), AlarmState("OK"), NOW).state == "ALARM"
 
