@@ -170,9 +170,12 @@ class PsutilProbe:
     def __init__(self) -> None:
         # Cleared for good the first time netlink SOCK_DIAG fails (no module, seccomp): /proc/net then.
         self._netlink_usable = True
+        self._loopback: dict[str, bool] = {}  # NIC name -> is it a loopback device
 
     def boot_time(self) -> float:
-        return float(psutil.boot_time())
+        # What the kernel's btime (psutil.boot_time) is, the wall clock less the time since boot,
+        # without reading and scanning /proc/stat every cycle.
+        return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
 
     def cpu_times(self) -> CpuTimes:
         return _cpu(psutil.cpu_times())
@@ -208,12 +211,13 @@ class PsutilProbe:
         return {name: _pick(DiskIo, io, in_progress=in_progress.get(name, 0)) for name, io in counters.items()}
 
     def net_io_counters(self) -> dict[str, NicCounters]:
-        stats = psutil.net_if_stats()
-        return {
-            name: _pick(NicCounters, io, loopback="loopback" in getattr(stats.get(name), "flags", "")
-                        or name == "lo")
-            for name, io in psutil.net_io_counters(pernic=True).items()
-        }
+        counters = psutil.net_io_counters(pernic=True)
+        if not counters.keys() <= self._loopback.keys():
+            # net_if_stats makes several ioctls per NIC: ask only when a NIC name is new to us.
+            stats = psutil.net_if_stats()
+            self._loopback = {name: "loopback" in getattr(stats.get(name), "flags", "") or name == "lo"
+                              for name in counters}
+        return {name: _pick(NicCounters, io, loopback=self._loopback[name]) for name, io in counters.items()}
 
     def connection_counts(self) -> ConnectionCounts:
         counts = self._socket_counts()

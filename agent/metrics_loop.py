@@ -26,7 +26,8 @@ from watchkeeper.wire import Envelope, make_envelope
 
 log = logging.getLogger(__name__)
 
-# psutil derives boot time from the clock and uptime, so it may move by a second without a reboot.
+# Boot time is the wall clock less the time since boot, so clock adjustments (and the whole
+# seconds of recorded btime) may move it by a second without a reboot.
 _BOOT_TIME_TOLERANCE_S = 1.0
 
 
