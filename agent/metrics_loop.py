@@ -162,6 +162,8 @@ class MetricsLoop:
 
     def _with_rollups(self, datums: list[MetricDatum]) -> list[MetricDatum]:
         """aggregation_dimensions: each datum again under every dimension subset it fully carries."""
+        if not self._rollups:
+            return datums  # the usual case: no dict of dimensions per datum just to find nothing
         out = list(datums)
         for datum in datums:
             present = dict(datum.dimensions)
