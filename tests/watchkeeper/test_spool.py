@@ -67,6 +67,18 @@ def test_read_returns_nothing_when_empty_and_wakes_for_a_new_entry(spool: Spool)
     appender.join()
 
 
+def test_wake_reader_ends_a_wait_without_timeout_even_if_it_comes_first(spool: Spool) -> None:
+    spool.wake_reader()  # before the read: the read must not miss it and wait forever
+    assert spool.read(max_entries=10, max_bytes=MiB, timeout=None) == []
+    waker = threading.Timer(0.1, spool.wake_reader)
+    waker.start()
+    assert spool.read(max_entries=10, max_bytes=MiB, timeout=None) == []
+    waker.join()
+    spool.append(b"after")
+    spool.wake_reader()
+    assert spool.read(max_entries=10, max_bytes=MiB, timeout=None) == [(1, b"after")]
+
+
 def test_rewind_rereads_unacknowledged_entries_in_order(spool: Spool) -> None:
     for i in range(4):
         spool.append(bytes([i]))
