@@ -85,7 +85,7 @@ def validate_logs(engine: Engine, keys: KeyLookup, start: float, end: float) -> 
             if latest_hour is not None and first_hour is not None and first_hour < hour < latest_hour:
                 report.digests_checked += 1
                 report.add(hour, "digest", "digest missing")
-            elif latest_hour is not None and hour > latest_hour:
+            elif latest_hour is None or hour > latest_hour:  # before the first digest ever, every hour is pending
                 _report_undigested(engine, report, hour)
             continue
         report.digests_checked += 1
