@@ -90,7 +90,10 @@ def ensure_topics(settings: KafkaSettings, kinds: Iterable[str], partitions: int
         missing = [name for name in names if name not in existing]
         for name in missing:
             try:
-                admin.create_topics([NewTopic(name, partitions, replication)])
+                # The topic accepts what the client may send, so no batch is refused by the broker
+                # (a refused batch could only be dropped) whatever message.max.bytes the broker has.
+                admin.create_topics([NewTopic(name, partitions, replication,
+                                              topic_configs={"max.message.bytes": str(MAX_REQUEST_BYTES)})])
                 log.info("created Kafka topic %s (%d partitions, replication %d)", name, partitions, replication)
             except TopicAlreadyExistsError:
                 pass  # another process created it between our listing and our request
