@@ -67,7 +67,8 @@ def random_json_value(rng: random.Random, depth: int = 0) -> object:
         return [random_json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
     if choice == 7:
         return {rng.choice(KEYS): random_json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
-    return [rng.choice(WORDS), rng.randint(-5, 50), rng.choice([4.5, 42.0, -7.0]), True, False, None][choice]
+    return [rng.choice(WORDS), rng.randint(-5, 50), rng.choice([4.5, 42.0, -7.0, 1e-3]), True, False,
+            None][choice]
 
 
 def random_event(rng: random.Random) -> str:
@@ -83,7 +84,8 @@ def random_event(rng: random.Random) -> str:
 
 
 def random_value(rng: random.Random) -> str:
-    return rng.choice(["42", "4.5", "-7", "ERROR", "E*", "*1", '"a_b"', '"GET /x y"', "*", "%^E%", "%\\d$%", '""'])
+    return rng.choice(["42", "4.5", "-7", "+42", "1e-3", "ERROR", "E*", "*1", "4*", "-*", "E*R", '"*R*"', '"a_b"',
+                       '"GET /x y"', "*", '"*"', "%^E%", "%\\d$%", '""'])
 
 
 def random_selector(rng: random.Random) -> str:

@@ -1,4 +1,9 @@
-"""`[name, name = value, name = a || name = b, ...]`: positional fields of a space-delimited event."""
+"""`[name, name = value, name = a || name = b, ...]`: positional fields of a space-delimited event.
+
+A slot may be left empty (`[..., status_code=4*,]`, the guide's extraction example): an
+unnamed field, extracted by its position (`$7`). A condition inside a slot tests that slot
+only; its names compare without letter case, as the guide writes `[w1=ERROR || W1=WARNING, w2]`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ def scan_delimited(scanner: Scanner) -> DelimitedPattern:
     scanner.expect("[", "to open a space-delimited pattern")
     fields: list[DelimitedField | AnyFields] = []
     names: set[str] = set()
+    scanner.skip_space()
+    if scanner.peek() == "]":
+        scanner.fail("expected at least one field (a name, '...' or a condition) before ']'")
     while True:
         scanner.skip_space()
         field_at = scanner.pos
@@ -23,7 +31,7 @@ def scan_delimited(scanner: Scanner) -> DelimitedPattern:
             fields.append(AnyFields())
         else:
             field = _scan_field(scanner)
-            if field.name in names:
+            if field.name and field.name in names:
                 scanner.fail(f"field {field.name!r} is named twice", at=field_at)
             names.add(field.name)
             fields.append(field)
@@ -36,11 +44,11 @@ def scan_delimited(scanner: Scanner) -> DelimitedPattern:
 def _scan_field(scanner: Scanner) -> DelimitedField:
     start = scanner.pos
     name = scanner.take_while(NAME_CHARS)
-    if not name and scanner.peek() != "(":
-        scanner.fail(f"expected a field name (letters, digits, _) or '...', found {scanner.describe_next()}")
     scanner.skip_space()
     if scanner.peek() in (",", "]", ""):
         return DelimitedField(name, None)
+    if not name and scanner.peek() != "(":
+        scanner.fail(f"expected a field name (letters, digits, _), '...' or ',', found {scanner.describe_next()}")
     scanner.pos = start
     named: list[str] = []
 
@@ -50,7 +58,7 @@ def _scan_field(scanner: Scanner) -> DelimitedField:
         leaf_name = inner.take_while(NAME_CHARS)
         if not leaf_name:
             inner.fail(f"expected a field name, found {inner.describe_next()}")
-        if named and leaf_name != named[0]:
+        if named and leaf_name.lower() != named[0].lower():
             inner.fail(f"a condition inside field {named[0]!r} can only test {named[0]!r}, "
                        f"not {leaf_name!r}", at=leaf_at)
         named.append(leaf_name)

@@ -5,6 +5,11 @@ next `"`, one that starts with `[` to the next `]` (so `"GET / HTTP/1.0"` and
 `[10/Oct/2000:13:55:36 -0700]` are one field each); the enclosing characters are not
 part of the value. `...` in the pattern stands for any number of fields, preferring as
 few as possible, so `[..., level = ERROR, ...]` binds the first ERROR.
+
+A binding names every field of the event: by the pattern's name, or, for a field that
+`...` or an unnamed slot (`[..., status_code=4*,]`) covers, by its position from 1. The
+guide's extraction example gives `"$status_code": "404"` beside `"$4": "10/Oct/2000:..."`
+and `"$7": "1534"`.
 """
 
 from __future__ import annotations
@@ -29,23 +34,28 @@ def align(pattern: DelimitedPattern, values: list[str], accepts: FieldTest) -> B
     fields = pattern.fields
     failed: set[tuple[int, int]] = set()  # (pattern index, value index) pairs known not to align
 
-    def walk(at_field: int, at_value: int, bound: Binding) -> Binding | None:
+    def walk(at_field: int, at_value: int) -> list[str] | None:
+        """The names of values[at_value:] in the first alignment with fields[at_field:] ("" = unnamed)."""
         if at_field == len(fields):
-            return bound if at_value == len(values) else None
+            return [] if at_value == len(values) else None
         if (at_field, at_value) in failed:
             return None
         field = fields[at_field]
-        result: Binding | None = None
+        names: list[str] | None = None
         if isinstance(field, AnyFields):
             for skip_to in range(at_value, len(values) + 1):
-                result = walk(at_field + 1, skip_to, bound)
-                if result is not None:
+                rest = walk(at_field + 1, skip_to)
+                if rest is not None:
+                    names = [""] * (skip_to - at_value) + rest
                     break
         elif at_value < len(values) and accepts(field, values[at_value]):
-            result = walk(at_field + 1, at_value + 1, {**bound, field.name: values[at_value]})
-        if result is None:
+            rest = walk(at_field + 1, at_value + 1)
+            names = None if rest is None else [field.name, *rest]
+        if names is None:
             failed.add((at_field, at_value))
-        return result
+        return names
 
-    return walk(0, 0, {})
-
+    found = walk(0, 0)
+    if found is None:
+        return None
+    return {name or str(position): value for position, (name, value) in enumerate(zip(found, values), start=1)}

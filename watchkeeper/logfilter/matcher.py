@@ -3,7 +3,6 @@ metric filter needs (`extract`, `value_of`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +29,6 @@ from watchkeeper.logfilter.syntax import (
     Selector,
     TermPattern,
 )
-from watchkeeper.logfilter.text import term_regex
 
 Leaf = JsonComparison | JsonIs | JsonNotExists | FieldComparison
 KEYWORD_VALUES: dict[str, object] = {"NULL": None, "TRUE": True, "FALSE": False}
@@ -45,17 +43,13 @@ class CompiledPattern:
     def __init__(self, text: str, tree: Pattern) -> None:
         self.text = text
         self.tree = tree
-        self._terms: dict[str, re.Pattern[str]] = {}
-        if isinstance(tree, TermPattern):
-            for term in tree.required + tree.optional + tree.excluded:
-                self._terms[term] = re.compile(term_regex(term, "\\Z"))
 
     def matches(self, message: str) -> bool:
         tree = self.tree
         if isinstance(tree, MatchAll):
             return True
         if isinstance(tree, TermPattern):
-            return self._match_terms(tree, message)
+            return _match_terms(tree, message)
         if isinstance(tree, RegexPattern):
             return tree.regex.compiled.search(message) is not None
         if isinstance(tree, JsonPattern):
@@ -64,8 +58,9 @@ class CompiledPattern:
         return self._bind_fields(tree, message) is not None
 
     def extract(self, message: str) -> dict[str, Any]:
-        """For a matching event: `$name` of every space-delimited field, or `$.path` of every
-        JSON selector in the pattern that the event has. Empty when the event does not match."""
+        """For a matching event: `$name` of every named space-delimited field and `$N` (position
+        from 1) of every unnamed one, or `$.path` of every JSON selector in the pattern that the
+        event has. Empty when the event does not match."""
         tree = self.tree
         if isinstance(tree, DelimitedPattern):
             bound = self._bind_fields(tree, message)
@@ -79,9 +74,16 @@ class CompiledPattern:
         return {}
 
     def value_of(self, message: str, reference: str) -> Any:
-        """A metric filter's metricValue reference (`$.a.b` or `$field`) for a matching event, or None."""
+        """A metric filter's metricValue reference (`$.a.b`, `$field` or `$N`) for a matching event, or None.
+
+        `$N` is the N-th space-delimited field, named or not (ExtractBytesExample.md: "the value
+        of the seventh matched token ... the reference to the token as "$7"")."""
         if not self.matches(message):
             return None
+        if isinstance(self.tree, DelimitedPattern) and reference[1:].isdigit():
+            values = split_fields(message)
+            position = int(reference[1:])
+            return values[position - 1] if 1 <= position <= len(values) else None
         if reference.startswith(("$.", "$[")):
             scanner = Scanner(reference, "metricValue")
             selector = scan_selector(scanner)
@@ -92,16 +94,17 @@ class CompiledPattern:
             return None if value is MISSING else value
         return self.extract(message).get(reference)
 
-    def _match_terms(self, tree: TermPattern, message: str) -> bool:
-        def found(term: str) -> bool:
-            return self._terms[term].search(message) is not None
-
-        return (all(found(term) for term in tree.required)
-                and (not tree.optional or any(found(term) for term in tree.optional))
-                and not any(found(term) for term in tree.excluded))
-
     def _bind_fields(self, tree: DelimitedPattern, message: str) -> Binding | None:
         return align(tree, split_fields(message), _field_accepts)
+
+
+def _match_terms(tree: TermPattern, message: str) -> bool:
+    """Terms are case-sensitive substrings of the message: the guide's "ERROR" matches
+    "Exiting with ERRORCODE: -1" and "ERROR Exception" matches "[ERROR] Caught
+    IllegalArgumentException" (FilterAndPatternSyntax.md)."""
+    return (all(term in message for term in tree.required)
+            and (not tree.optional or any(term in message for term in tree.optional))
+            and not any(term in message for term in tree.excluded))
 
 
 def evaluate(condition: Condition, leaf: Callable[[Leaf], bool]) -> bool:

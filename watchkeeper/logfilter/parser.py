@@ -1,11 +1,13 @@
 """Parse a filter pattern once into its syntax tree (watchkeeper.logfilter.syntax).
 
 The first non-blank character picks the form: `{` JSON, `[` space-delimited, `%` regex,
-anything else a list of terms. Blank text and `""` match everything.
+anything else a list of terms. Blank text, `""` and `" "` match everything (the guide:
+'The filter pattern "" matches all log events'; newer: '" "' "returns all log events").
 """
 
 from __future__ import annotations
 
+import re
 import string
 
 from watchkeeper.logfilter.delimited_parser import scan_delimited
@@ -15,7 +17,8 @@ from watchkeeper.logfilter.scanner import WHITESPACE, Scanner
 from watchkeeper.logfilter.syntax import MatchAll, Pattern, RegexPattern, TermPattern
 
 # AWS: "terms that include characters other than alphanumeric or underscore must be placed
-# inside double quotes". The same characters make up the tokens a term is matched against.
+# inside double quotes".
+MATCH_ALL = re.compile(r'[ \t\r\n]*"[ \t\r\n]*"[ \t\r\n]*')
 TERM_CHARS = string.ascii_letters + string.digits + "_"
 
 
@@ -23,7 +26,7 @@ def parse(text: str, source: str = "filter pattern") -> Pattern:
     """The syntax tree of `text`; raises FilterPatternError naming the column of the first mistake."""
     scanner = Scanner(text, source)
     scanner.skip_space()
-    if scanner.at_end() or text.strip() == '""':
+    if scanner.at_end() or MATCH_ALL.fullmatch(text):
         return MatchAll()
     first = scanner.peek()
     pattern: Pattern

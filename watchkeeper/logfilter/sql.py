@@ -3,7 +3,7 @@
 `to_sql(tree, column, caps)` gives a SqlFilter. When `exact` is true the condition alone
 selects exactly the events the in-process matcher selects; otherwise it is a prefilter
 that keeps every matching event (and some others), and the caller runs the matcher on
-what comes back. Terms and regexes are exact everywhere (re2's `match`); JSON patterns
+what comes back. Terms (`position`) and regexes (re2's `match`) are exact everywhere; JSON patterns
 are exact where the server has JSONExtract (19.9+); space-delimited patterns are a
 prefilter everywhere (splitting quoted and bracketed fields is not worth doing in SQL).
 """
@@ -35,12 +35,13 @@ from watchkeeper.logfilter.syntax import (
     StringValue,
     TermPattern,
 )
-from watchkeeper.logfilter.text import literal_runs, term_regex
+from watchkeeper.logfilter.text import like_pattern, literal_runs, split_wildcard
 from watchkeeper.storage.capabilities import Capabilities
 from watchkeeper.storage.sql import identifier, literal, quote
 
 TRUE = "1"
 NUMBER_TYPES = "('Int64', 'UInt64', 'Double')"
+VALUE_NODE_TYPES = "('String', 'Int64', 'UInt64', 'Double')"
 # Characters that stand for themselves inside JSON text: anything else may be escaped
 # (`\/`, `\"`, `\\`, control characters); `\u` escapes are handled by a separate escape hatch.
 JSON_LITERAL_CHARS = frozenset(string.ascii_letters + string.digits + " !#$%&'()*+,-.:;<=>?@[]^_`{|}~")
@@ -80,7 +81,7 @@ def _any(parts: list[str]) -> str:
 
 def _terms(tree: TermPattern, column: str) -> str:
     def found(term: str) -> str:
-        return f"match({column}, {quote(term_regex(term, '$'))})"
+        return f"position({column}, {quote(term)}) > 0"
 
     parts = [found(term) for term in tree.required]
     if tree.optional:
@@ -111,28 +112,36 @@ def _json_exact(condition: Condition, column: str) -> str:
 
 
 def _json_comparison(comparison: Comparison, args: str) -> str:
+    """The rules of compare.py: only strings and numbers are compared, `!=` negates `=` among them."""
     value = comparison.value
     if isinstance(value, NumberValue):
         number = f"JSONType({args}) IN {NUMBER_TYPES}"
         extracted = f"JSONExtractFloat({args})"
         if comparison.operator == "!=":
-            return f"NOT ({number} AND {extracted} = {literal(value.value)})"
+            return f"JSONType({args}) IN {VALUE_NODE_TYPES} AND NOT ({number} AND {extracted} = {literal(value.value)})"
         return f"{number} AND {extracted} {comparison.operator} {literal(value.value)}"
-    equal = f"JSONType({args}) = 'String' AND {_string_equals(f'JSONExtractString({args})', value)}"
-    return equal if comparison.operator == "=" else f"NOT ({equal})"
+    equal = _json_equals(value, args)
+    return equal if comparison.operator == "=" else f"JSONType({args}) IN {VALUE_NODE_TYPES} AND NOT ({equal})"
+
+
+def _json_equals(value: StringValue | RegexValue, args: str) -> str:
+    string = f"JSONType({args}) = 'String' AND {_string_equals(f'JSONExtractString({args})', value)}"
+    if not (isinstance(value, StringValue) and value.has_wildcard):
+        return string
+    if split_wildcard(value.text).matches_anything:
+        return f"JSONType({args}) IN {VALUE_NODE_TYPES}"
+    # A wildcard also matches an integer's decimal text (compare.py).
+    like = quote(like_pattern(value.text))
+    return (f"({string}) OR (JSONType({args}) = 'Int64' AND toString(JSONExtractInt({args})) LIKE {like})"
+            f" OR (JSONType({args}) = 'UInt64' AND toString(JSONExtractUInt({args})) LIKE {like})")
 
 
 def _string_equals(expression: str, value: StringValue | RegexValue) -> str:
     if isinstance(value, RegexValue):
         return f"match({expression}, {quote(value.regex.source)})"
     if value.has_wildcard:
-        return f"{expression} LIKE {quote(_like_pattern(value.text))}"
+        return f"{expression} LIKE {quote(like_pattern(value.text))}"
     return f"{expression} = {quote(value.text)}"
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%")
 
 
 def _json_args(column: str, path: tuple[str | int, ...]) -> str:

@@ -31,13 +31,14 @@ class Regex:
 
 @dataclass(frozen=True)
 class StringValue:
-    """A string to compare with; `*` matches any run of characters (possibly empty)."""
+    """A string to compare with; a leading or trailing `*` matches any run of characters
+    (possibly empty), one inside the text is literal (see text.py)."""
 
     text: str
 
     @property
     def has_wildcard(self) -> bool:
-        return "*" in self.text
+        return self.text.startswith("*") or self.text.endswith("*")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """`<operator> <value>` as JSON and space-delimited conditions both write it.
 
 A value is a quoted string, a bare word (`123.123.*`, `UpdateTrail`), a number, or a
-`%regex%`. Bare words that read as a number are numbers; `*` in strings is a wildcard.
+`%regex%`. Bare words that read as a number are numbers: the guide's NUMBER is "an integer
+with an optional + or - sign, a decimal with an optional + or - sign, or a number in
+scientific notation" (`+1000`, `10e-3`, `1e+3`). A leading or trailing `*` in strings is a
+wildcard.
 Order comparisons (`<`, `<=`, `>`, `>=`) take numbers only; regexes take `=` and `!=` only.
 """
 
@@ -12,7 +15,7 @@ from watchkeeper.logfilter.regex import scan_regex
 from watchkeeper.logfilter.scanner import WHITESPACE, Scanner
 from watchkeeper.logfilter.syntax import Comparison, NumberValue, Operator, RegexValue, StringValue, Value
 
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 OPERATORS: tuple[Operator, ...] = ("!=", ">=", "<=", "=", "<", ">")
 BARE_STOP = WHITESPACE + ',()[]{}"'
 
