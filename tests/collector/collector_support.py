@@ -17,6 +17,7 @@ from collector.loop import Collector
 from collector.service import kafka_collector
 from watchkeeper.config.settings import CollectorSettings, KafkaSettings, Settings
 from watchkeeper.events import Kind, MetricDatum
+from watchkeeper.selfmetrics import NAMESPACE as SELF_NAMESPACE
 from watchkeeper.storage.engine import Engine
 from watchkeeper.transport.kafka import ensure_topics
 from watchkeeper.wire import Envelope, make_envelope
@@ -125,9 +126,14 @@ def eventually(condition: Callable[[], bool], what: str, limit_s: float = 60.0) 
 
 
 def sample_counts(engine: Engine) -> tuple[int, int]:
-    """(rows as stored, rows as queries count them with FINAL) in metric_samples."""
-    raw = engine.query("SELECT count() FROM metric_samples")[0][0]
-    final = engine.query("SELECT count() FROM metric_samples FINAL")[0][0]
+    """(rows as stored, rows as queries count them with FINAL) in metric_samples.
+
+    The collector's reports about itself (namespace Watchkeeper) land in the same table and are
+    not what the tests sent, so they are not counted.
+    """
+    own = f"WHERE namespace != '{SELF_NAMESPACE}'"
+    raw = engine.query(f"SELECT count() FROM metric_samples {own}")[0][0]
+    final = engine.query(f"SELECT count() FROM metric_samples FINAL {own}")[0][0]
     return int(raw), int(final)
 
 
