@@ -247,6 +247,18 @@ def main() -> None:
         f"(common and rare values) x (90 days, last day) x (page 1, page {DEEP_PAGE} via NextToken), "
         f"{REPEATS} times each.",
         "No local CloudTrail exists to run beside it; AWS documents LookupEvents at 2 requests/s per account.",
+        "A page is found in two steps (the page's keys from the narrow columns, then only those rows' records: "
+        "audit/lookup.py). In one step the 18.16 server read every matching record before sorting: 4 s per page "
+        "over 1 million events, so about 40 s over 10 million.",
+        "Why the rest is slow: audit_events is ordered by (chain, seq) and partitioned by the month of recorded_at, "
+        "so no lookup skips rows by event_time: each reads event_time, event_id and its attribute's column for "
+        "every stored event, and the last day costs nearly what 90 days cost. has(resource_names, x) and "
+        "has(resource_types, x) scan arrays, Username a plain String (no LowCardinality on 18.16); a deep page "
+        "adds the keyset comparison on event_id strings for every row.",
+        "Proposed, not applied (audit_events is unchanged): a narrow lookup table fed by a materialized view, "
+        "ORDER BY (event_time, event_id), with the lookup columns only, so the primary key prunes time ranges and "
+        "a deep page's cursor; on a modern server a projection ordered by event_time plus bloom_filter skip "
+        "indexes on resource_names and username would do it inside audit_events.",
     ]
     result.report(args.record)
 
