@@ -143,3 +143,15 @@ def test_put_describe_replace_delete(logs_api: httpx.Client, engine: Engine, gro
     assert [f["filterName"] for f in call(logs_api, "DescribeMetricFilters", {})["metricFilters"]] == ["warnings"]
     assert call(logs_api, "DeleteMetricFilter", {"logGroupName": "app", "filterName": "errors"},
                 400)["__type"] == "ResourceNotFoundException"
+
+
+def test_positional_field_references_follow_the_guide() -> None:
+    """ExtractBytesExample: `$7` is the seventh field of a space-delimited pattern, even one that uses `...`."""
+    from watchkeeper.logfilter import compile_pattern
+    from watchkeeper.metricfilters.model import reference_problems
+
+    delimited = compile_pattern("[ip, user, ..., status=200, size]")
+    assert reference_problems(delimited, {"metricValue": "$7"}) == []
+    assert reference_problems(delimited, {"metricValue": "$size"}) == []
+    problems = reference_problems(compile_pattern('{ $.status = 200 }'), {"metricValue": "$7"})
+    assert problems and "not space-delimited" in problems[0]

@@ -90,7 +90,9 @@ def reference_problems(pattern: CompiledPattern, references: dict[str, str]) -> 
             if not isinstance(tree, JsonPattern):
                 problems.append(f"{where}: found {reference!r}; a $.selector reference needs a JSON filter pattern "
                                 "({ ... })")
-        elif reference[1:] not in names:
-            allowed = ", ".join(f"${name}" for name in sorted(names)) or "none: the pattern is not space-delimited"
+        elif reference[1:] not in names and not (reference[1:].isdigit() and isinstance(tree, DelimitedPattern)):
+            # $N names the N-th field by position, as the guide's ExtractBytesExample does ($7).
+            allowed = (", ".join(f"${name}" for name in sorted(names)) + ", or $N for the N-th field"
+                       if isinstance(tree, DelimitedPattern) else "none: the pattern is not space-delimited")
             problems.append(f"{where}: found {reference!r}; allowed: a field of the pattern ({allowed})")
     return problems
