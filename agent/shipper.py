@@ -3,7 +3,9 @@
 `submit` only appends to the spool, so collection never waits for the network. The
 forwarder thread reads the spool in order, sends a read batch, waits until Kafka
 acknowledged all of it and only then acknowledges it in the spool. Any failure
-rewinds the spool and retries the same entries, in the same order, with backoff;
+rewinds the spool and retries the same entries, in the same order, with backoff; an
+entry too big for one Kafka record goes out as several envelopes, split the same way
+on every attempt (split_oversize);
 a batch can therefore reach Kafka twice (an acknowledgement lost on the way back),
 never zero times. Duplicates carry the same batch_id, which the collector dedupes.
 """
@@ -14,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from kafka import KafkaProducer
@@ -22,9 +25,9 @@ from kafka.errors import InvalidRecordError, KafkaError, MessageSizeTooLargeErro
 from watchkeeper.config.settings import KafkaSettings
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
-from watchkeeper.transport.kafka import make_producer
+from watchkeeper.transport.kafka import MAX_REQUEST_BYTES, make_producer
 from watchkeeper.transport.spool import Spool
-from watchkeeper.wire import Envelope, frame, unframe
+from watchkeeper.wire import Envelope, decode, frame, unframe
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,33 @@ READ_MAX_ENTRIES = 1000
 RETRY_FIRST_S = 0.5
 # Kafka refuses these records however often they are sent: retrying would stall every batch behind them.
 NEVER_ACCEPTED = (MessageSizeTooLargeError, InvalidRecordError)
+# kafka-python refuses a record whose size with its key and record overhead passes max_request_size;
+# a spool entry bigger than this is sent as several envelopes (split_oversize) instead.
+SEND_MAX_BYTES = MAX_REQUEST_BYTES - 64 * 1024
+
+
+def split_oversize(payload: bytes, max_bytes: int = SEND_MAX_BYTES) -> list[bytes]:
+    """An encoded envelope, or when it is over max_bytes, envelopes of its items in order, each within it.
+
+    Deterministic, so a retry sends the very same records: the items are halved until every
+    part fits, and a part's batch id is the original's with its place in the halving
+    (<id>.0, <id>.1, <id>.1.0, ...), so a part delivered twice is deduplicated like any batch.
+    A single item too big cannot be split and is returned as it is (Kafka then refuses it).
+    Raises WireError when an oversize payload is not an envelope.
+    """
+    if len(payload) <= max_bytes:
+        return [payload]
+    envelope = decode(payload)
+    return _halves(envelope, envelope.items, envelope.batch_id, max_bytes)
+
+
+def _halves(envelope: Envelope, items: list[dict[str, Any]], batch_id: str, max_bytes: int) -> list[bytes]:
+    encoded = replace(envelope, items=items, batch_id=batch_id).encode()
+    if len(encoded) <= max_bytes or len(items) <= 1:
+        return [encoded]
+    half = len(items) // 2
+    return _halves(envelope, items[:half], f"{batch_id}.0", max_bytes) + \
+        _halves(envelope, items[half:], f"{batch_id}.1", max_bytes)
 
 
 class Shipper:
@@ -150,16 +180,22 @@ class Shipper:
             self._producer = self._producer_factory()
         producer = self._producer
         pending = []
+        rejected = 0
         for seq, entry in entries:
             try:
                 kind, key, payload = unframe(entry)
+                parts = split_oversize(payload)
             except WireError as error:
                 self.malformed_entries += 1
                 log.error("spool entry %d cannot be routed and is skipped: %s", seq, error)
                 continue
-            pending.append((seq, producer.send(self._topic_for(kind), key=key.encode(), value=payload)))
+            for part in parts:
+                try:
+                    pending.append((seq, producer.send(self._topic_for(kind), key=key.encode(), value=part)))
+                except NEVER_ACCEPTED as error:  # raised by send() itself for a record over max_request_size
+                    rejected += 1
+                    log.error("Kafka refuses spool entry %d for good (%s); it is dropped", seq, error)
         producer.flush(timeout=self._delivery_timeout_s)
-        rejected = 0
         for seq, future in pending:
             try:
                 future.get(timeout=0)

@@ -63,7 +63,7 @@ def log_envelopes(rows: int, envelope_lines: int) -> tuple[list[tuple[str, bytes
         timestamps = [clock_ms + LINE_GAP_MS * i for i in range(len(messages))]
         clock_ms = timestamps[-1]
         run = LogRun("/bench/nginx", f"{host}{path}", path, file_id, 30, clock_ms + 1000, offsets, timestamps,
-                     messages)
+                     "\n".join(messages))  # one block of text, as the tailer ships lines
         envelopes.append((host, make_envelope(Kind.LOGS, f"agent-{host}", host, [run.to_item()]).encode()))
         message_bytes += sum(lengths) - len(lengths)
     return envelopes, message_bytes

@@ -3,7 +3,8 @@
 Order of a flush, which is what makes a crash safe at any instant:
 1. a file identity seen for the first time is saved (at offset 0) before any of its
    events leave, so a restart names the file with the same file_id;
-2. the batch is submitted (the spool appends and fsyncs it, or Kafka acknowledges);
+2. the batch is submitted (the spool appends and fsyncs it, or Kafka acknowledges), as one
+   envelope or, when it would encode too big for Kafka, several (agent/logs/batching.py);
 3. the offsets just past the submitted events are saved atomically.
 A crash between 2 and 3 re-reads those events on restart; their event ids are the
 same, so ClickHouse keeps one copy. Nothing is ever skipped.
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from agent.logs.batching import envelope_batches
 from agent.logs.discovery import WarnOnce, matching_files, open_for_tailing, rotated_siblings, watch_root
 from agent.logs.offsets import Checkpoint, OffsetStore
 from agent.logs.options import TailOptions
@@ -168,7 +170,7 @@ class Tailer:
         for run in runs:
             self._pending.append(run)
             self._pending_events += len(run.offsets)
-            self._pending_bytes += sum(map(len, run.messages))
+            self._pending_bytes += run.message_chars()
             if self._pending_since is None:
                 self._pending_since = time.monotonic()
 
@@ -186,7 +188,8 @@ class Tailer:
         if new:
             self.store.save()
         if self._pending:
-            self.submit(make_envelope(Kind.LOGS, self.agent_id, self.host, [r.to_item() for r in self._pending]))
+            for runs in envelope_batches(self._pending):
+                self.submit(make_envelope(Kind.LOGS, self.agent_id, self.host, [r.to_item() for r in runs]))
             self._pending = []
             self._pending_bytes = self._pending_events = 0
             self._pending_since = None

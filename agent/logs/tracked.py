@@ -12,12 +12,15 @@ import os
 import time
 
 from agent.logs.identity import FINGERPRINT_BYTES, FileIdentity, fingerprint
-from agent.logs.lines import LineBuffer
+from agent.logs.lines import LineBuffer, Lines
 from agent.logs.multiline import MultilineGrouper
 from agent.logs.offsets import Checkpoint
 from agent.logs.options import TailOptions
 from agent.logs.spec import CompiledSpec
 from watchkeeper.storage.logs import LogRun
+
+# (offsets, messages): the messages as a list, or as one string joined by newlines (see LogRun).
+Events = tuple[list[int], list[str] | str]
 
 
 class TrackedFile:
@@ -79,7 +82,7 @@ class TrackedFile:
         elif self.identity.fingerprint_length < FINGERPRINT_BYTES:
             self.identity = self.identity.grown(self.fd, stat)
         offsets: list[int] = []
-        raw: list[bytes] = []
+        blocks: list[bytes] = []
         more = False
         while budget > 0:
             data = os.pread(self.fd, min(self.options.chunk_bytes, budget), self.lines.end)
@@ -87,26 +90,14 @@ class TrackedFile:
                 break
             budget -= len(data)
             self.last_data = now
-            new_offsets, new_lines = self.lines.feed(data)
-            offsets += new_offsets
-            raw += new_lines
+            _take(offsets, blocks, self.lines.feed(data))
             more = budget <= 0
         quiet = now - self.last_data
         if self.detached and not more and quiet >= self.options.rotate_wait_s:
             self.finished = True
         if self.lines.buffer and (quiet >= self.options.partial_line_timeout_s or self.finished):
-            flushed_offsets, flushed_lines = self.lines.flush()
-            offsets += flushed_offsets
-            raw += flushed_lines
-        encoding = self.spec.spec.encoding
-        texts = [line.decode(encoding, "replace") for line in raw]
-        if self.grouper is not None:
-            offsets, texts = self.grouper.add(offsets, texts)
-            if quiet >= self.options.multiline_quiet_s or self.finished:
-                held_offsets, held_texts = self.grouper.flush()
-                offsets += held_offsets
-                texts += held_texts
-        runs += self._emit((offsets, texts))
+            _take(offsets, blocks, self.lines.flush())
+        runs += self._emit(self._events(offsets, blocks, quiet >= self.options.multiline_quiet_s or self.finished))
         return runs, more
 
     def _rewritten(self, stat: os.stat_result) -> bool:
@@ -117,33 +108,66 @@ class TrackedFile:
         length = self.identity.fingerprint_length
         return fingerprint(self.fd, length) != self.identity.fingerprint
 
-    def _flush_all(self) -> tuple[list[int], list[str]]:
-        offsets, raw = self.lines.flush()
-        texts = [line.decode(self.spec.spec.encoding, "replace") for line in raw]
-        if self.grouper is None:
-            return offsets, texts
-        offsets, texts = self.grouper.add(offsets, texts)
-        held_offsets, held_texts = self.grouper.flush()
-        return offsets + held_offsets, texts + held_texts
+    def _flush_all(self) -> Events:
+        offsets, block = self.lines.flush()
+        return self._events(offsets, [block] if offsets else [], flush_held=True)
 
-    def _emit(self, events: tuple[list[int], list[str]]) -> list[LogRun]:
+    def _events(self, offsets: list[int], blocks: list[bytes], flush_held: bool) -> Events:
+        """Decoded lines -> events: grouped into multi-line events when a start pattern is set."""
+        messages = self._decode(offsets, blocks)
+        if self.grouper is None:
+            return offsets, messages
+        offsets, grouped = self.grouper.add(offsets, messages.split("\n") if isinstance(messages, str) else messages)
+        if flush_held:
+            held_offsets, held_messages = self.grouper.flush()
+            offsets += held_offsets
+            grouped += held_messages
+        return offsets, grouped
+
+    def _decode(self, offsets: list[int], blocks: list[bytes]) -> list[str] | str:
+        """The lines as one string joined by newlines, decoded at once; line by line if the encoding needs it.
+
+        A newline byte decodes to a newline and nothing else in UTF-8 and every ASCII-compatible
+        encoding (invalid bytes before it become U+FFFD, the newline stays), so the decoded block
+        holds exactly one newline fewer than lines. An encoding where it does not (UTF-16...) is
+        decoded line by line, as the lines were split.
+        """
+        if not offsets:
+            return []
+        block = b"\n".join(blocks)
+        encoding = self.spec.spec.encoding
+        text = block.decode(encoding, "replace")
+        if text.count("\n") == len(offsets) - 1:
+            return text
+        return [line.decode(encoding, "replace") for line in block.split(b"\n")]
+
+    def _emit(self, events: Events) -> list[LogRun]:
         offsets, messages = events
         if not offsets:
             return []
         assert self.identity is not None
         spec = self.spec
-        if spec.filters:
-            kept = [i for i, message in enumerate(messages) if spec.keeps(message)]
-            offsets = [offsets[i] for i in kept]
-            messages = [messages[i] for i in kept]
-            if not offsets:
-                return []
+        if spec.filters or spec.timestamp is not None:
+            lines = messages.split("\n") if isinstance(messages, str) else messages
+            if spec.filters:
+                kept = [i for i, message in enumerate(lines) if spec.keeps(message)]
+                if not kept:
+                    return []
+                if len(kept) < len(lines):
+                    offsets = [offsets[i] for i in kept]
+                    lines = [lines[i] for i in kept]
+                    messages = "\n".join(lines) if isinstance(messages, str) else lines
         now_ms = int(time.time() * 1000)
-        parser = spec.timestamp
-        if parser is None:
-            timestamps = [now_ms] * len(offsets)
-        else:
-            now = now_ms / 1000
-            timestamps = [parser.parse_ms(message, now) or now_ms for message in messages]
+        timestamps: list[int] = []
+        if spec.timestamp is not None:
+            parse, now = spec.timestamp.parse_ms, now_ms / 1000
+            timestamps = [parse(message, now) or now_ms for message in lines]
         return [LogRun(spec.spec.log_group, spec.spec.log_stream, self.path, self.identity.file_id,
                        spec.spec.retention_in_days, now_ms, offsets, timestamps, messages)]
+
+
+def _take(offsets: list[int], blocks: list[bytes], lines: Lines) -> None:
+    """Append one LineBuffer result to what a read collected."""
+    if lines[0]:
+        offsets += lines[0]
+        blocks.append(lines[1])

@@ -16,6 +16,7 @@ from typing import Any
 from agent.logs.options import TailOptions
 from agent.logs.spec import TailSpec
 from agent.logs.tailer import Tailer
+from watchkeeper.storage.logs import LogRun
 from watchkeeper.transport.spool import Spool
 from watchkeeper.wire import Envelope, decode
 
@@ -36,9 +37,10 @@ class Event:
 def events_of(envelopes: list[Envelope]) -> list[Event]:
     out = []
     for envelope in envelopes:
-        for item in envelope.items:
-            for offset, ts, message in zip(item["offsets"], item["timestamps_ms"], item["messages"]):
-                out.append(Event(item["file"], item["file_id"], offset, ts, message))
+        for index, item in enumerate(envelope.items):
+            run = LogRun.from_item(item, f"item {index}")
+            for offset, ts, message in zip(run.offsets, run.timestamp_list(), run.message_list()):
+                out.append(Event(run.file, run.file_id, offset, ts, message))
     return out
 
 

@@ -9,7 +9,7 @@ import pytest
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.logs import LogRun, detect_severity, log_event_id, to_rows
+from watchkeeper.storage.logs import LogRun, detect_severity, to_rows
 from watchkeeper.wire import make_envelope
 
 NOW_MS = int(time.time()) * 1000  # recent: older rows would be past the group's 7-day TTL
@@ -33,7 +33,11 @@ def test_redelivered_lines_fold_into_one_row(engine: Engine) -> None:
     assert [(r[0], r[1], r[2]) for r in rows] == [(0, "ERROR boom", "ERROR"), (10, "plain", ""),
                                                    (20, "level=warn x", "WARN"), (30, "new", "")]
     assert rows[0][3] == NOW_MS and rows[0][4] == NOW_MS // 1000
-    assert rows[0][5] == log_event_id("host-1", "fe-1-abc-1024", 0)
+    # The event id is the line's identity: one per line, the same for both copies of a re-read line.
+    assert len({r[5] for r in rows}) == 4
+    copies = engine.query("SELECT file_offset, uniqExact(event_id), count() FROM logs GROUP BY file_offset "
+                          "ORDER BY file_offset")
+    assert copies == [(0, 1, 1), (10, 1, 2), (20, 1, 2), (30, 1, 1)]
     assert engine.query("SELECT name, retention_in_days FROM log_groups FINAL") == [("app", 7)]
     streams = engine.query("SELECT log_group, log_stream, min(first_event_ms), max(last_event_ms) "
                            "FROM log_streams GROUP BY log_group, log_stream")

@@ -97,6 +97,38 @@ def test_rotation_while_stopped_finishes_the_rotated_file(tmp_path: Path, sink: 
     assert_exactly_once(events_of(sink.envelopes()), writer.written)
 
 
+def test_rotated_file_resumed_then_crashed_again_is_finished_exactly_once(tmp_path: Path, sink: SpoolSink) -> None:
+    """Crash; app.log is rotated meanwhile; the restart resumes app.log.1 and saves part of it (its checkpoint
+    now names app.log.1); crash again: the next start finds it at that path itself and reads only the rest."""
+    harness = spooled_harness(tmp_path, sink, pattern="app.log")
+    path, rotated = harness.logs / "app.log", harness.logs / "app.log.1"
+    writer = SeqWriter()
+    writer.write(path, 300)
+    harness.drain()
+    writer.write(path, 2000)  # never read before the first crash
+    harness.tailer.close()
+    os.rename(path, rotated)
+    writer.write(path, 100)
+    harness.start()
+    submitted = 0
+
+    def submit_twice_then_crash(envelope: Envelope) -> int:
+        nonlocal submitted
+        if submitted == 2:
+            raise Crash
+        submitted += 1
+        return sink.submit(envelope)
+
+    harness.tailer.submit = submit_twice_then_crash
+    with pytest.raises(Crash):
+        harness.tailer.step()
+    saved = orjson.loads((harness.state / STATE_FILE).read_bytes())["files"].values()
+    assert [0 < entry["offset"] < rotated.stat().st_size for entry in saved if entry["path"] == str(rotated)] == [True]
+    restart_with(harness, sink, kill=True)
+    harness.drain()
+    assert_exactly_once(events_of(sink.envelopes()), writer.written)
+
+
 def test_first_identity_is_saved_before_its_events_leave(tmp_path: Path, sink: SpoolSink) -> None:
     """A file first seen short, grown while the agent was down, keeps its file_id: no duplicates."""
     harness = spooled_harness(tmp_path, sink)
