@@ -249,7 +249,7 @@ def evaluate_composite(rule_text: str, rule: Node, states: Mapping[str, ChildSta
     unknown = sorted(name for name in referenced(rule) if name not in states)
     if unknown:
         text = f"Composite alarm rule refers to alarms that do not exist: {', '.join(unknown)}."
-        return Evaluation("INSUFFICIENT_DATA", current.value != "INSUFFICIENT_DATA", text, None)
+        return Evaluation.stated("INSUFFICIENT_DATA", current.value != "INSUFFICIENT_DATA", text, None)
     result: StateValue = "ALARM" if holds(rule, states) else "OK"
     triggering = list(dict.fromkeys(_true_refs(rule, states))) if result == "ALARM" else []
     parts = [f"{states[name].arn} transitioned to {states[name].value} at {iso_time(states[name].timestamp)}"
@@ -259,7 +259,7 @@ def evaluate_composite(rule_text: str, rule: Node, states: Mapping[str, ChildSta
                                   "state": {"value": states[name].value,
                                             "timestamp": iso_time(states[name].timestamp)}}
                                  for name in triggering]}
-    return Evaluation(result, result != current.value, text, json.dumps(data, separators=(",", ":")))
+    return Evaluation.stated(result, result != current.value, text, json.dumps(data, separators=(",", ":")))
 
 
 def find_cycle(rules: Mapping[str, Node]) -> list[str] | None:

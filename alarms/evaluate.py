@@ -29,7 +29,7 @@ Fetching the data and acting on transitions belong to the caller.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +58,41 @@ class AlarmState:
     reason_data: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """The outcome of one evaluation. The caller records reason/reason_data when `transition` is true."""
+Explain = Callable[[], tuple[str, str | None]]
 
-    state: StateValue
-    transition: bool
-    reason: str
-    reason_data: str | None
+
+class Evaluation:
+    """The outcome of one evaluation. The caller records reason/reason_data when `transition` is true.
+
+    The reason text and data are rendered when first read: a cycle evaluates thousands of alarms
+    and needs them only for the few that transition.
+    """
+
+    __slots__ = ("state", "transition", "_explain", "_explained")
+
+    def __init__(self, state: StateValue, transition: bool, explain: Explain) -> None:
+        self.state = state
+        self.transition = transition
+        self._explain = explain
+        self._explained: tuple[str, str | None] | None = None
+
+    @classmethod
+    def stated(cls, state: StateValue, transition: bool, reason: str, reason_data: str | None) -> Evaluation:
+        """An outcome whose reason is already rendered."""
+        return cls(state, transition, lambda: (reason, reason_data))
+
+    def _explanation(self) -> tuple[str, str | None]:
+        if self._explained is None:
+            self._explained = self._explain()
+        return self._explained
+
+    @property
+    def reason(self) -> str:
+        return self._explanation()[0]
+
+    @property
+    def reason_data(self) -> str | None:
+        return self._explanation()[1]
 
     def as_output(self) -> dict[str, Any]:
         return {"StateValue": self.state, "StateReason": self.reason, "StateReasonData": self.reason_data}
@@ -114,14 +141,17 @@ def evaluate(alarm: PutMetricAlarm, datapoints: Mapping[int, PeriodValue], state
             for t in starts if t in datapoints]
 
     def keep() -> Evaluation:
-        return Evaluation(state.value, False, state.reason, state.reason_data)
+        return Evaluation.stated(state.value, False, state.reason, state.reason_data)
 
-    def decide(new_state: StateValue, text: str, evaluated: tuple[Point, ...]) -> Evaluation:
-        data = reason.reason_data(
-            now=now, start=starts[-1], period=period, statistic=alarm.statistic_name, unit=alarm.Unit,
-            recent=[p.value for p in reversed(real) if p.value is not None], evaluated=evaluated,
-            threshold=threshold)
-        return Evaluation(new_state, new_state != state.value, text, json.dumps(data, separators=(",", ":")))
+    def decide(new_state: StateValue, text: Callable[[], str], evaluated: tuple[Point, ...]) -> Evaluation:
+        def explain() -> tuple[str, str | None]:
+            data = reason.reason_data(
+                now=now, start=starts[-1], period=period, statistic=alarm.statistic_name, unit=alarm.Unit,
+                recent=[p.value for p in reversed(real) if p.value is not None], evaluated=evaluated,
+                threshold=threshold)
+            return text(), json.dumps(data, separators=(",", ":"))
+
+        return Evaluation(new_state, new_state != state.value, explain)
 
     if _low_sample_count(alarm, real[:n]):
         return keep()
@@ -134,33 +164,31 @@ def evaluate(alarm: PutMetricAlarm, datapoints: Mapping[int, PeriodValue], state
         evaluated = tuple(sorted(real + filled, key=lambda p: -p.timestamp))
         if not real:
             outcome: StateValue = "ALARM" if treat == "breaching" else "OK"
-            return decide(outcome, reason.all_missing(n, treat), evaluated)
+            return decide(outcome, lambda: reason.all_missing(n, treat), evaluated)
     elif not real:
         if treat == "ignore":
             return keep()
-        return decide("INSUFFICIENT_DATA", reason.insufficient_data(n), ())
+        return decide("INSUFFICIENT_DATA", lambda: reason.insufficient_data(n), ())
     else:
         evaluated = tuple(real)
         if _premature_alarm(real, starts, m) and sum(p.breaching for p in real) < m:
             if treat == "ignore":
                 return keep()
-            text = reason.threshold_crossed(evaluated, operator=alarm.ComparisonOperator, threshold=threshold,
-                                            new_state="ALARM", old_state=state.value, minimum=m,
-                                            treat_missing=treat)
-            return decide("ALARM", text, evaluated)
+            return decide("ALARM", lambda: reason.threshold_crossed(
+                evaluated, operator=alarm.ComparisonOperator, threshold=threshold, new_state="ALARM",
+                old_state=state.value, minimum=m, treat_missing=treat), evaluated)
         if sum(p.breaching for p in real) < m and all(p.breaching for p in real):
             # Too few breaching points to alarm and no non-breaching one to say OK: the guide's
             # "- - - - X" row is INSUFFICIENT_DATA under missing and keeps the state under ignore.
             if treat == "ignore":
                 return keep()
-            return decide("INSUFFICIENT_DATA", reason.insufficient_data(n - len(real)), evaluated)
+            return decide("INSUFFICIENT_DATA", lambda: reason.insufficient_data(n - len(real)), evaluated)
     breaching = sum(p.breaching for p in evaluated)
     new_state: StateValue = "ALARM" if breaching >= m else "OK"
     minimum = m if new_state == "ALARM" else n - m + 1
-    text = reason.threshold_crossed(evaluated, operator=alarm.ComparisonOperator, threshold=threshold,
-                                    new_state=new_state, old_state=state.value, minimum=minimum,
-                                    treat_missing=treat)
-    return decide(new_state, text, evaluated)
+    return decide(new_state, lambda: reason.threshold_crossed(
+        evaluated, operator=alarm.ComparisonOperator, threshold=threshold, new_state=new_state,
+        old_state=state.value, minimum=minimum, treat_missing=treat), evaluated)
 
 
 def _premature_alarm(real: list[Point], starts: list[int], m: int) -> bool:

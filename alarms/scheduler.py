@@ -11,11 +11,14 @@ injected: tests call `run_cycle(now)` directly.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alarms.composite import ChildState, Node, evaluate_composite, parse_rule, referenced
 from alarms.composite import SuppressorView, actions_suppressed_by
@@ -29,7 +32,7 @@ from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.events import normalise_dimensions
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, tier_for
+from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, statements_for, tier_for
 from watchkeeper.statistics import parse_extended_statistic
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,12 @@ class _Need:
     statistic: str
     unit: str | None
     periods: int
+
+
+class _Parsed(NamedTuple):
+    definition: StoredDefinition
+    model: PutMetricAlarm
+    needs: list[tuple[str, _Need]]
 
 
 @dataclass
@@ -80,36 +89,47 @@ def _needs(alarm: PutMetricAlarm) -> list[tuple[str, _Need]]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _percentile(statistic: str) -> float | None:
     parsed = parse_extended_statistic(statistic)
     return parsed.percentile if parsed is not None and parsed.kind == "p" else None
 
 
-def _statistic(points: list[Datapoint], statistic: str) -> float | None:
-    """The statistic of one period from its per-unit rows (merged when the alarm names no unit)."""
-    count = sum(p.sample_count for p in points)
-    basic = {"SampleCount": count, "Sum": sum(p.sum for p in points), "Minimum": min(p.minimum for p in points),
-             "Maximum": max(p.maximum for p in points)}
-    if statistic in basic:
-        return basic[statistic]
-    if statistic == "Average":
-        return basic["Sum"] / count if count else None
+_BASIC_STATISTICS: dict[str, Callable[[Datapoint], float | None]] = {
+    "SampleCount": lambda p: p.sample_count, "Sum": lambda p: p.sum, "Minimum": lambda p: p.minimum,
+    "Maximum": lambda p: p.maximum, "Average": lambda p: p.sum / p.sample_count if p.sample_count else None}
+
+
+def _merged(rows: list[Datapoint]) -> Datapoint:
+    """One period's per-unit rows as one (an alarm that names no unit reads every unit's samples);
+    a percentile cannot be merged from per-unit percentiles, so a merged row has none."""
+    if len(rows) == 1:
+        return rows[0]
+    return Datapoint(rows[0].timestamp, sum(p.sample_count for p in rows), sum(p.sum for p in rows),
+                     min(p.minimum for p in rows), max(p.maximum for p in rows), "")
+
+
+def _statistic(point: Datapoint, statistic: str) -> float | None:
+    basic = _BASIC_STATISTICS.get(statistic)
+    if basic is not None:
+        return basic(point)
     percentile = _percentile(statistic)
-    if percentile is None or len(points) != 1:
-        return None
-    return points[0].percentiles.get(percentile)
+    return point.percentiles.get(percentile) if percentile is not None else None
 
 
 def period_values(points: Iterable[Datapoint], statistic: str) -> dict[int, PeriodValue]:
-    by_period: dict[int, list[Datapoint]] = defaultdict(list)
-    for point in points:
-        by_period[point.timestamp].append(point)
+    """Per-period values from a series' datapoints, rows of one period next to each other (time order)."""
     out = {}
-    for start, rows in by_period.items():
-        value = _statistic(rows, statistic)
+    for start, rows in itertools.groupby(points, key=_timestamp):
+        point = _merged(list(rows))
+        value = _statistic(point, statistic)
         if value is not None:
-            out[start] = PeriodValue(value, sum(p.sample_count for p in rows))
+            out[start] = PeriodValue(value, point.sample_count)
     return out
+
+
+def _timestamp(point: Datapoint) -> int:
+    return point.timestamp
 
 
 class MetricReader:
@@ -120,20 +140,23 @@ class MetricReader:
         self._retention = retention
 
     def read(self, needs: Iterable[_Need], now: float) -> tuple[dict[_Need, dict[int, PeriodValue]], int]:
+        """The values of every need, and how many statements that took."""
         groups: dict[tuple[int, str | None], list[_Need]] = defaultdict(list)
         for need in needs:
             groups[(need.period, need.unit)].append(need)
         out: dict[_Need, dict[int, PeriodValue]] = {}
+        statements = 0
         for (period, unit), members in groups.items():
             newest = newest_complete_period(now, period)
             start = newest - (max(m.periods for m in members) - 1) * period
             percentiles = sorted({p for m in members if (p := _percentile(m.statistic)) is not None})
-            found = fetch_statistics(self._engine, [m.key for m in members], start, newest + period, period,
-                                     percentiles=percentiles, unit=unit,
-                                     tier=tier_for(start, int(now), self._retention))
+            keys = [m.key for m in members]
+            found = fetch_statistics(self._engine, keys, start, newest + period, period, percentiles=percentiles,
+                                     unit=unit, tier=tier_for(start, int(now), self._retention))
+            statements += statements_for(keys)
             for member in members:
                 out[member] = period_values(found.get(member.key.fingerprint, []), member.statistic)
-        return out, len(groups)
+        return out, statements
 
 
 def metric_datapoints(alarm: PutMetricAlarm, values: Mapping[str, dict[int, PeriodValue]],
@@ -187,9 +210,18 @@ class Scheduler:
         self._region = region
         self._account_id = account_id
         self._last_cycle: float | None = None
+        self._models: dict[str, _Parsed] = {}
         self._leading = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _parsed(self, definition: StoredDefinition) -> _Parsed:
+        """The validated alarm and its needs, kept while the store hands out the same definition."""
+        cached = self._models.get(definition.name)
+        if cached is not None and cached.definition is definition:
+            return cached
+        alarm = definition.metric()
+        return _Parsed(definition, alarm, _needs(alarm))
 
     def _due(self, alarm: PutMetricAlarm, now: float) -> bool:
         if alarm.period < STANDARD_SECONDS or self._last_cycle is None:
@@ -221,15 +253,14 @@ class Scheduler:
 
     def _evaluate_metric_alarms(self, definitions: Mapping[str, StoredDefinition], states: dict[str, StoredState],
                                 now: float, report: CycleReport) -> list[StateChange]:
-        due = [(d, d.metric()) for d in definitions.values() if d.kind == "metric"]
-        due = [(d, alarm) for d, alarm in due if self._due(alarm, now)]
-        needs = {d.name: _needs(alarm) for d, alarm in due}
-        values, report.metric_queries = self._reader.read((n for pairs in needs.values() for _, n in pairs), now)
+        self._models = {d.name: self._parsed(d) for d in definitions.values() if d.kind == "metric"}
+        due = [alarm for alarm in self._models.values() if self._due(alarm.model, now)]
+        values, report.metric_queries = self._reader.read((n for a in due for _, n in a.needs), now)
         changes = []
-        for definition, alarm in due:
+        for definition, alarm, needs in due:
             state = states[definition.name]
             try:
-                datapoints = metric_datapoints(alarm, {qid: values[need] for qid, need in needs[definition.name]}, now)
+                datapoints = metric_datapoints(alarm, {qid: values[need] for qid, need in needs}, now)
             except ConfigError as error:
                 report.errors.append(str(error))
                 continue

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 from alarms import history
 from alarms.composite import check_no_cycle, parse_rule
 from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue, load_composite_alarm, load_metric_alarm
+from alarms.notify.bookkeeping import Bookkeeper
 from alarms.notify.dispatcher import Dispatcher
 from alarms.notify.transports import action_problem, deliver
 from alarms.scheduler import MetricReader, Scheduler
@@ -140,8 +141,14 @@ def _body(alarm: AlarmModel) -> dict[str, Any]:
 
 
 class AlarmService:
+    """open_bookkeeping_engine, when given, opens a second connection to the same database for the
+    dispatcher's history and finished marks, so delivery bookkeeping never queues behind (or holds up)
+    an evaluation cycle on the engine's lock; the service closes it on stop. Without it (chdb: one
+    session per path) both share `engine`."""
+
     def __init__(self, settings: Settings, engine: Engine, services: Mapping[str, Any] | None = None,
-                 clock: Clock = time.time, holder: str | None = None) -> None:
+                 clock: Clock = time.time, holder: str | None = None,
+                 open_bookkeeping_engine: Callable[[], Engine] | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.region = settings.alarms.region
@@ -150,17 +157,15 @@ class AlarmService:
         self.silences = Silences(engine)
         self._services = services if services is not None else {}
         alarms = settings.alarms
-        self.dispatcher = Dispatcher(lambda uri, message: deliver(uri, message, alarms), self.store.append_history,
-                                     self._transition_done, clock, alarms)
+        self._bookkeeping_engine = open_bookkeeping_engine() if open_bookkeeping_engine is not None else None
+        bookkeeper = Bookkeeper(AlarmStore(self._bookkeeping_engine or engine), clock)
+        self.dispatcher = Dispatcher(lambda uri, message: deliver(uri, message, alarms), bookkeeper, clock, alarms)
         self.transitions = Transitions(self.store, self.silences, self.dispatcher, clock, self.region,
                                        self.account_id)
         holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(engine, "alarm-evaluator", holder, alarms.lease_ttl_s, alarms.lease_settle_s)
         self.scheduler = Scheduler(self.store, MetricReader(engine, settings.retention), self.transitions,
                                    self.lease, clock, self.region, self.account_id)
-
-    def _transition_done(self, name: str, transition_id: int) -> None:
-        self.transitions.transition_done(name, transition_id)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -180,6 +185,8 @@ class AlarmService:
     def stop(self) -> None:
         self.scheduler.stop()
         self.dispatcher.stop()
+        if self._bookkeeping_engine is not None:
+            self._bookkeeping_engine.close()
 
     # Configuration -----------------------------------------------------------------------------
 

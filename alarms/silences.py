@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -134,6 +135,11 @@ class Silences:
             self._write(silence)
         return silence
 
-    def active_for(self, alarm_name: str, now_ms: int) -> Silence | None:
-        """The first active silence matching alarm_name (one query; called once per transition with actions)."""
-        return next((s for s in self.all() if s.status(now_ms) == "active" and s.matches(alarm_name)), None)
+    def active(self, now_ms: int) -> list[Silence]:
+        """The silences active at now_ms, oldest first (one query; the cycle matches them in Python)."""
+        return [s for s in self.all() if s.status(now_ms) == "active"]
+
+
+def first_match(silences: Sequence[Silence], alarm_name: str) -> Silence | None:
+    """The first of the silences whose matcher matches alarm_name."""
+    return next((s for s in silences if s.matches(alarm_name)), None)

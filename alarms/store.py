@@ -9,6 +9,7 @@ alarm: the scheduler loads every definition and state at once.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +47,7 @@ def next_version() -> int:
     return _VERSIONS.next()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredDefinition:
     """An alarm's configuration as last put: the validated request, canonical JSON."""
 
@@ -55,11 +56,21 @@ class StoredDefinition:
     body: dict[str, Any]
     updated_ms: int
 
+    @functools.cached_property
+    def model(self) -> PutMetricAlarm | PutCompositeAlarm:
+        """The request model, validated once per object (AlarmStore.definitions hands out unchanged
+        definitions as the same object, so a cycle does not validate 10,000 alarms again)."""
+        if self.kind == "metric":
+            return PutMetricAlarm.model_validate(self.body)
+        return PutCompositeAlarm.model_validate(self.body)
+
     def metric(self) -> PutMetricAlarm:
-        return PutMetricAlarm.model_validate(self.body)
+        assert isinstance(self.model, PutMetricAlarm), f"{self.name} is a {self.kind} alarm"
+        return self.model
 
     def composite(self) -> PutCompositeAlarm:
-        return PutCompositeAlarm.model_validate(self.body)
+        assert isinstance(self.model, PutCompositeAlarm), f"{self.name} is a {self.kind} alarm"
+        return self.model
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +98,15 @@ class HistoryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionsDone:
+    """Every action of one transition finished (delivered, given up or suppressed) at done_ms."""
+
+    name: str
+    transition_id: int
+    done_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryQuery:
     """DescribeAlarmHistory's filters; None means no filter."""
 
@@ -111,6 +131,9 @@ class AlarmStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The definitions last read, with their stored JSON: an unchanged definition is handed out as the
+        # same object, so the scheduler parses and validates each alarm once, not every cycle.
+        self._known: dict[str, tuple[str, StoredDefinition]] = {}
 
     # Definitions -----------------------------------------------------------------------------
 
@@ -139,8 +162,19 @@ class AlarmStore:
             "SELECT name, argMax(kind, version), argMax(definition, version), argMax(updated_ms, version) "
             f"FROM alarm_definitions {_name_filter(names)} GROUP BY name "
             "HAVING argMax(deleted, version) = 0 ORDER BY name")
-        return {str(name): StoredDefinition(str(name), kind, orjson.loads(body), int(updated))
-                for name, kind, body, updated in rows}
+        known = self._known
+        read: dict[str, tuple[str, StoredDefinition]] = {}
+        for name, kind, body, updated in rows:
+            previous = known.get(name)
+            unchanged = previous is not None and previous[0] == body and previous[1].updated_ms == updated \
+                and previous[1].kind == kind
+            read[str(name)] = previous if previous is not None and unchanged else \
+                (body, StoredDefinition(str(name), kind, orjson.loads(body), int(updated)))
+        if names is None:
+            self._known = read  # deleted alarms leave the cache too
+        else:
+            known.update(read)
+        return {name: definition for name, (_, definition) in read.items()}
 
     # State -----------------------------------------------------------------------------------
 
@@ -201,9 +235,13 @@ class AlarmStore:
 
     # Delivered transitions -------------------------------------------------------------------
 
-    def mark_actions_done(self, name: str, transition_id: int, now_ms: int) -> None:
-        self.engine.insert("alarm_actions_done", {"name": [name], "transition_id": [transition_id],
-                                                  "done_ms": [now_ms]})
+    def mark_actions_done(self, done: Sequence[ActionsDone]) -> None:
+        """Record transitions whose actions are all finished (one insert for any number)."""
+        if not done:
+            return
+        self.engine.insert("alarm_actions_done", {"name": [d.name for d in done],
+                                                  "transition_id": [d.transition_id for d in done],
+                                                  "done_ms": [d.done_ms for d in done]})
 
     def actions_done(self, transitions: Iterable[tuple[str, int]], since_ms: int) -> set[tuple[str, int]]:
         """Which of the given (alarm, transition id) pairs, none older than since_ms, had their actions handled.

@@ -17,9 +17,9 @@ from alarms import history
 from alarms.evaluate import INITIAL_REASON
 from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue
 from alarms.notify.dispatcher import Dispatcher
-from alarms.notify.message import build_message
-from alarms.silences import Silences
-from alarms.store import AlarmStore, StoredDefinition, StoredState
+from alarms.notify.message import AlarmMessage, build_message
+from alarms.silences import Silences, first_match
+from alarms.store import ActionsDone, AlarmStore, HistoryItem, StoredDefinition, StoredState
 
 Clock = Callable[[], float]
 
@@ -51,10 +51,6 @@ def actions_for(alarm: PutMetricAlarm | PutCompositeAlarm, value: StateValue) ->
             "INSUFFICIENT_DATA": alarm.InsufficientDataActions}[value]
 
 
-def model_of(definition: StoredDefinition) -> PutMetricAlarm | PutCompositeAlarm:
-    return definition.metric() if definition.kind == "metric" else definition.composite()
-
-
 class Transitions:
     def __init__(self, store: AlarmStore, silences: Silences, dispatcher: Dispatcher, clock: Clock, region: str,
                  account_id: str) -> None:
@@ -66,7 +62,9 @@ class Transitions:
         self._account_id = account_id
 
     def commit(self, changes: Sequence[StateChange]) -> list[StoredState]:
-        """Persist the new states with their history (two inserts for any number), then queue actions."""
+        """Persist the new states with their history, then queue actions: a few statements for any number
+        of changes (the state insert, one history insert, and with actions due one read of the silences and
+        one insert of the suppressed transitions' finished marks)."""
         now_ms = int(self._clock() * 1000)
         rows: list[StoredState] = []
         for change in changes:
@@ -76,46 +74,52 @@ class Transitions:
                 change.reason_data, now_ms, now_ms if moved else change.old.transitioned_ms,
                 new_transition_id() if moved else change.old.transition_id))
         self._store.write_states(rows)
-        self._store.append_history([
-            history.state_update(c.old.name, (c.old.value, c.old.reason, c.old.reason_data),
-                                 (c.value, c.reason, c.reason_data), now_ms) for c in changes])
-        for change, row in zip(changes, rows, strict=True):
-            if change.value != change.old.value:
-                self._queue_actions(change.definition, row, change.actions_held_by)
+        updates = [history.state_update(c.old.name, (c.old.value, c.old.reason, c.old.reason_data),
+                                        (c.value, c.reason, c.reason_data), now_ms) for c in changes]
+        transitioned = [(change.definition, row, change.actions_held_by)
+                        for change, row in zip(changes, rows, strict=True) if change.value != change.old.value]
+        self._act(transitioned, updates)
         return rows
 
-    def _queue_actions(self, definition: StoredDefinition, state: StoredState, held_by: str | None) -> None:
-        alarm = model_of(definition)
-        uris = actions_for(alarm, state.value)
-        if not uris:
-            return
+    def _act(self, transitions: Sequence[tuple[StoredDefinition, StoredState, str | None]],
+             history_first: Sequence[HistoryItem]) -> None:
+        """Queue the actions of these transitions, or record them as suppressed (a silence matches, or a
+        composite's ActionsSuppressor holds them). history_first is stored before any of it."""
+        due = [(definition, state, held_by, uris) for definition, state, held_by in transitions
+               if (uris := actions_for(definition.model, state.value))]
         now_ms = int(self._clock() * 1000)
-        silence = self._silences.active_for(state.name, now_ms)
-        why = f"silence {silence.silence_id} ({silence.comment}) by {silence.created_by}" if silence else held_by
-        if why is not None:
-            self._store.append_history([history.action_suppressed(state.name, uri, state.transitioned_ms, now_ms, why)
-                                        for uri in uris])
-            self._store.mark_actions_done(state.name, state.transition_id, now_ms)
-            return
-        message = build_message(alarm, region=self._region, account_id=self._account_id,
-                                configuration_updated_ms=definition.updated_ms, transition_id=state.transition_id,
-                                old_state=state.previous, new_state=state.value, reason=state.reason,
-                                reason_data=state.reason_data, changed_ms=state.transitioned_ms)
-        self._dispatcher.submit(message, uris)
+        silences = self._silences.active(now_ms) if due else []
+        suppressed: list[HistoryItem] = []
+        finished: list[ActionsDone] = []
+        messages: list[tuple[AlarmMessage, list[str]]] = []
+        for definition, state, held_by, uris in due:
+            silence = first_match(silences, state.name)
+            why = f"silence {silence.silence_id} ({silence.comment}) by {silence.created_by}" if silence else held_by
+            if why is not None:
+                suppressed += [history.action_suppressed(state.name, uri, state.transitioned_ms, now_ms, why)
+                               for uri in uris]
+                finished.append(ActionsDone(state.name, state.transition_id, now_ms))
+                continue
+            messages.append((build_message(
+                definition.model, region=self._region, account_id=self._account_id,
+                configuration_updated_ms=definition.updated_ms, transition_id=state.transition_id,
+                old_state=state.previous, new_state=state.value, reason=state.reason, reason_data=state.reason_data,
+                changed_ms=state.transitioned_ms), uris))
+        self._store.append_history([*history_first, *suppressed])
+        self._store.mark_actions_done(finished)
+        for message, uris in messages:
+            self._dispatcher.submit(message, uris)
 
     def resume(self) -> int:
         """Re-queue the actions of persisted transitions not yet finished; how many transitions."""
+        self._dispatcher.flush()  # what this process finished counts as finished only once it is written
         definitions = self._store.definitions()
         states = self._store.states()  # unfiltered: see Scheduler.run_cycle (max_query_size)
         due = [s for s in states.values()
-               if s.name in definitions and s.transition_id and actions_for(model_of(definitions[s.name]), s.value)
+               if s.name in definitions and s.transition_id and actions_for(definitions[s.name].model, s.value)
                and not self._dispatcher.has(s.name, s.transition_id)]
         done = self._store.actions_done([(s.name, s.transition_id) for s in due],
                                         min((s.transitioned_ms for s in due), default=0))
         unfinished = [s for s in due if (s.name, s.transition_id) not in done]
-        for state in unfinished:
-            self._queue_actions(definitions[state.name], state, None)
+        self._act([(definitions[s.name], s, None) for s in unfinished], [])
         return len(unfinished)
-
-    def transition_done(self, name: str, transition_id: int) -> None:
-        self._store.mark_actions_done(name, transition_id, int(self._clock() * 1000))

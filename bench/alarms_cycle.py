@@ -327,7 +327,8 @@ def receiver() -> Iterator[tuple[str, list[int]]]:
 
 
 def run_scheduler(label: str, inner: Engine, specs: Sequence[AlarmSpec], start: int, cycles: int,
-                  profile: bool) -> EngineRun:
+                  profile: bool, open_second: Callable[[], Engine] | None = None) -> EngineRun:
+    """open_second opens the service's delivery-bookkeeping connection (the server), as `watchkeeper api` does."""
     from alarms.service import AlarmService, load_definition
     from watchkeeper.config.settings import AlarmsSettings, Settings
     from watchkeeper.storage.schema import migrate
@@ -337,7 +338,15 @@ def run_scheduler(label: str, inner: Engine, specs: Sequence[AlarmSpec], start: 
     # No settle wait on the first lease claim: it is a deliberate sleep, not work, and only on a leader change.
     settings = Settings(alarms=AlarmsSettings(lease_settle_s=0, queue_size=20_000))
     with receiver() as (url, received):
-        service = AlarmService(settings, engine, clock=lambda: simulated[0], holder=f"bench-{label}")
+        bookkeeping: list[CountingEngine] = []
+
+        def open_bookkeeping() -> Engine:
+            assert open_second is not None
+            bookkeeping.append(CountingEngine(open_second()))
+            return bookkeeping[-1]
+
+        service = AlarmService(settings, engine, clock=lambda: simulated[0], holder=f"bench-{label}",
+                               open_bookkeeping_engine=open_bookkeeping if open_second is not None else None)
         service.start(evaluate=False)
         try:
             migrate(engine, settings)
@@ -367,7 +376,7 @@ def run_scheduler(label: str, inner: Engine, specs: Sequence[AlarmSpec], start: 
         finally:
             service.stop()
         return EngineRun(label, figures[0], figures[1:], states, received[0], service.dispatcher.overflowed,
-                         engine.background, profiled)
+                         engine.background + sum(e.background for e in bookkeeping), profiled)
 
 
 def hottest(profiler: cProfile.Profile, lines: int = 12) -> str:
@@ -537,7 +546,8 @@ def main() -> None:
             rows = load_data([e for _, e in engines], series, sample_times(start - int(args.hours * 3600), data_end),
                              workdir / "fleet.om")
             load_s = time.perf_counter() - loading
-            runs = [run_scheduler(label, engine, specs, start + SAMPLE_OFFSET_S + 1, args.cycles, profile=index == 0)
+            runs = [run_scheduler(label, engine, specs, start + SAMPLE_OFFSET_S + 1, args.cycles, profile=index == 0,
+                                  open_second=(lambda: ServerEngine(host, int(port), database)) if index == 0 else None)
                     for index, (label, engine) in enumerate(engines)]
         finally:
             engines[0][1].command(f"DROP DATABASE IF EXISTS {database}")

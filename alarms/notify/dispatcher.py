@@ -5,8 +5,9 @@ attempt at a time (each bounded by the transport's timeout); a failed attempt
 is not retried by the worker that made it but parked in a timer heap until its
 backoff elapses, so a dead receiver holds a worker for one timeout per attempt
 and never the queue. Every attempt is an Action history item. When every
-action of a transition is finished (delivered or given up), `transition_done`
-records it, so a restarted evaluator re-queues only unfinished transitions.
+action of a transition is finished (delivered or given up), it is marked
+finished, so a restarted evaluator re-queues only unfinished transitions. Both
+go through the Bookkeeper (bookkeeping.py), which writes them in batches.
 """
 
 from __future__ import annotations
@@ -21,16 +22,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alarms import history
+from alarms.notify.bookkeeping import Bookkeeper
 from alarms.notify.message import AlarmMessage
-from alarms.store import HistoryItem
 from watchkeeper.config.settings import AlarmsSettings
 from watchkeeper.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, AlarmMessage], str]
-RecordHistory = Callable[[Sequence[HistoryItem]], None]
-TransitionDone = Callable[[str, int], None]
 Clock = Callable[[], float]
 
 
@@ -42,11 +41,9 @@ class _Job:
 
 
 class Dispatcher:
-    def __init__(self, deliver: Deliver, record: RecordHistory, transition_done: TransitionDone, clock: Clock,
-                 settings: AlarmsSettings) -> None:
+    def __init__(self, deliver: Deliver, bookkeeper: Bookkeeper, clock: Clock, settings: AlarmsSettings) -> None:
         self._deliver = deliver
-        self._record = record
-        self._transition_done = transition_done
+        self._bookkeeper = bookkeeper
         self._clock = clock
         self._settings = settings
         self._queue: queue.Queue[_Job | None] = queue.Queue(settings.queue_size)
@@ -68,7 +65,7 @@ class Dispatcher:
         with self._wakeup:
             self._remaining[key] = self._remaining.get(key, 0) + len(uris)
         if not uris:
-            self._transition_done(*key)
+            self._bookkeeper.done(*key)
         for uri in uris:
             self._enqueue(_Job(uri, message, 1))
 
@@ -81,7 +78,7 @@ class Dispatcher:
                 dropped = self.overflowed
             log.warning("alarm notification queue full (%d places): dropped %s for %s (%d dropped so far)",
                         self._settings.queue_size, job.uri, job.message.alarm_name, dropped)
-            self._record([history.action_failed(job.message.alarm_name, job.uri, job.message.changed_ms,
+            self._bookkeeper.record([history.action_failed(job.message.alarm_name, job.uri, job.message.changed_ms,
                                                 self._now_ms(), "notification queue full", job.attempt,
                                                 job.attempt, None)])
             self._finish(job)
@@ -94,7 +91,7 @@ class Dispatcher:
             if done:
                 del self._remaining[key]
         if done:
-            self._transition_done(*key)
+            self._bookkeeper.done(*key)
 
     def has(self, alarm_name: str, transition_id: int) -> bool:
         """Whether actions of this transition are still queued, waiting or in flight here."""
@@ -102,11 +99,17 @@ class Dispatcher:
             return (alarm_name, transition_id) in self._remaining
 
     def idle(self) -> bool:
-        """Nothing queued, waiting for a retry, or being delivered."""
+        """Nothing queued, waiting for a retry, being delivered, or waiting to be recorded."""
         with self._wakeup:
-            return not self._remaining and self._busy == 0
+            delivering = bool(self._remaining) or self._busy > 0
+        return not delivering and not self._bookkeeper.pending()
+
+    def flush(self) -> None:
+        """Write the history and finished marks of what is done so far (before reading them back)."""
+        self._bookkeeper.flush()
 
     def start(self) -> None:
+        self._bookkeeper.start()
         self._threads = [threading.Thread(target=self._work, name=f"alarm-notify-{i}", daemon=True)
                          for i in range(self._settings.workers)]
         self._threads.append(threading.Thread(target=self._release_retries, name="alarm-notify-retries",
@@ -115,7 +118,8 @@ class Dispatcher:
             thread.start()
 
     def stop(self) -> None:
-        """Stop after the attempts in flight; queued work is left to the next start (it is not marked done)."""
+        """Stop after the attempts in flight and record them; queued work is left to the next start (it is not
+        marked done)."""
         with self._wakeup:
             self._stopping = True
             self._wakeup.notify_all()
@@ -129,6 +133,7 @@ class Dispatcher:
         for thread in self._threads:
             thread.join()
         self._threads = []
+        self._bookkeeper.stop()
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
@@ -151,14 +156,14 @@ class Dispatcher:
             log.exception("alarm action %s crashed", job.uri)
             reason = f"{type(error).__name__}: {error}"
         else:
-            self._record([history.action_succeeded(message.alarm_name, job.uri, message.changed_ms, self._now_ms(),
+            self._bookkeeper.record([history.action_succeeded(message.alarm_name, job.uri, message.changed_ms, self._now_ms(),
                                                    outcome, message.json_bytes())])
             self._finish(job)
             return
         retry_in = None
         if job.attempt < attempts and not self._stopping:
             retry_in = min(self._settings.backoff_initial_s * 2 ** (job.attempt - 1), self._settings.backoff_max_s)
-        self._record([history.action_failed(message.alarm_name, job.uri, message.changed_ms, self._now_ms(), reason,
+        self._bookkeeper.record([history.action_failed(message.alarm_name, job.uri, message.changed_ms, self._now_ms(), reason,
                                             job.attempt, attempts, retry_in)])
         if retry_in is None:
             self._finish(job)

@@ -19,6 +19,10 @@ from watchkeeper.storage.sql import in_list, literal, quote
 DAY = 86_400
 # CloudWatch keeps sub-minute (high-resolution) data for three hours, then one-minute data.
 HIGH_RESOLUTION_HOURS = 3
+# Longest fingerprint IN list one statement carries: ClickHouse refuses statements over max_query_size
+# (256 KiB by default), and an alarm evaluator asks for 10,000 series (~21 characters each) at once.
+MAX_FINGERPRINT_LIST_CHARS = 192 * 1024
+_FINGERPRINT_CHARS = 22  # the widest UInt64 (20 digits) and its ", "
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,20 @@ def resolution_at(start: int, now: int, retention: RetentionSettings) -> int:
     return 1
 
 
+def _fingerprint_chunks(series: Sequence[SeriesKey]) -> list[list[int]]:
+    """The series' distinct fingerprints, sorted, in as few equal runs as keep each IN list under
+    MAX_FINGERPRINT_LIST_CHARS."""
+    fingerprints = sorted({key.fingerprint for key in series})
+    runs = -(-len(fingerprints) * _FINGERPRINT_CHARS // MAX_FINGERPRINT_LIST_CHARS)
+    size = -(-len(fingerprints) // runs) if runs else 0
+    return [fingerprints[i:i + size] for i in range(0, len(fingerprints), size)] if size else []
+
+
+def statements_for(series: Sequence[SeriesKey]) -> int:
+    """How many statements fetch_statistics sends for these series."""
+    return len(_fingerprint_chunks(series))
+
+
 def fetch_statistics(
     engine: Engine,
     series: Sequence[SeriesKey],
@@ -97,16 +115,12 @@ def fetch_statistics(
 ) -> dict[int, list[Datapoint]]:
     """Statistics of [start, end) in period-wide buckets aligned to start, per series fingerprint.
 
-    One query serves every series. All five basic statistics come from the same
-    aggregation, so they are always computed; percentiles only when asked.
+    One query serves every series (one per run of fingerprints when thousands would
+    exceed max_query_size: see statements_for). All five basic statistics come from
+    the same aggregation, so they are always computed; percentiles only when asked.
     Reading FINAL folds rows of a batch that was delivered twice. Buckets with no
     data are absent; the lists are in time order.
     """
-    if not series:
-        return {}
-    fingerprints = sorted({key.fingerprint for key in series})
-    namespaces = sorted({key.namespace for key in series})
-    names = sorted({key.metric_name for key in series})
     # A sample of a statistic set stands for sample_count values of mean sum/count;
     # percentiles weight it by its count. Quantiles are fractions (0..1) in ClickHouse.
     quantiles = ", ".join(literal(p / 100) for p in percentiles)
@@ -116,23 +130,27 @@ def fetch_statistics(
         if percentiles else ""
     )
     unit_filter = f" AND unit = {quote(unit)}" if unit is not None else ""
-    sql = (
-        f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, unit, "
-        f"sum(count), sum(sum), min(min), max(max){percentile_columns} "
-        f"FROM {tier.table} FINAL "
-        f"WHERE namespace IN {in_list(namespaces)} AND metric_name IN {in_list(names)} "
-        f"AND fingerprint IN {in_list(fingerprints)} "
-        f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter} "
-        "GROUP BY fingerprint, bucket, unit ORDER BY fingerprint, bucket, unit"
-    )
-    result: dict[int, list[Datapoint]] = {fingerprint: [] for fingerprint in fingerprints}
-    for row in engine.query(sql):
-        exact = bool(row[8]) if percentiles else False
-        values = dict(zip(percentiles, (float(v) for v in row[7]), strict=True)) if exact else {}
-        result[int(row[0])].append(Datapoint(
-            timestamp=int(row[1]), unit=str(row[2]), sample_count=float(row[3]), sum=float(row[4]),
-            minimum=float(row[5]), maximum=float(row[6]), percentiles=values,
-        ))
+    namespaces = in_list(sorted({key.namespace for key in series}))
+    names = in_list(sorted({key.metric_name for key in series}))
+    result: dict[int, list[Datapoint]] = {}
+    for fingerprints in _fingerprint_chunks(series):
+        result.update((fingerprint, []) for fingerprint in fingerprints)
+        sql = (
+            f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, unit, "
+            f"sum(count), sum(sum), min(min), max(max){percentile_columns} "
+            f"FROM {tier.table} FINAL "
+            f"WHERE namespace IN {namespaces} AND metric_name IN {names} "
+            f"AND fingerprint IN {in_list(fingerprints)} "
+            f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter} "
+            "GROUP BY fingerprint, bucket, unit ORDER BY fingerprint, bucket, unit"
+        )
+        for row in engine.query(sql):
+            exact = bool(row[8]) if percentiles else False
+            values = dict(zip(percentiles, (float(v) for v in row[7]), strict=True)) if exact else {}
+            result[int(row[0])].append(Datapoint(
+                timestamp=int(row[1]), unit=str(row[2]), sample_count=float(row[3]), sum=float(row[4]),
+                minimum=float(row[5]), maximum=float(row[6]), percentiles=values,
+            ))
     return result
 
 
