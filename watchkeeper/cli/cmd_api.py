@@ -93,7 +93,10 @@ def command(config_path: Path | None) -> None:
         migrate(engine, settings.retention)
         context = ApiContext(settings, engine)
         # Every API process evaluates alarms; the evaluator lease lets only one of them send.
-        alarms = AlarmService(settings, engine, context.services)
+        # The server gets a second connection for delivery bookkeeping (chdb has one session per path).
+        reopen = (lambda: open_engine(settings.clickhouse.url, settings.clickhouse.password,
+                                      settings.clickhouse.secure)) if engine.kind == "server" else None
+        alarms = AlarmService(settings, engine, context.services, open_bookkeeping_engine=reopen)
         context.services["alarms"] = alarms
         alarms.start()
         server = ApiServer(create_app(context), settings.api.listen)
