@@ -2,8 +2,9 @@
 
 Workers hand every attempt's history item and every finished transition to the
 Bookkeeper, which writes them from its own thread, one insert per table per
-batch: as soon as `batch_items` are waiting, else every `interval_s`. With thousands of transitions in a cycle that is a few inserts instead
-of one per attempt, and, when the store has its own connection (see
+batch: as soon as `batch_items` are waiting, else every `interval_s`. With
+thousands of transitions in a cycle that is a few inserts instead of one per
+attempt, and, when the store has its own connection (see
 AlarmService), none of them waits for or delays the evaluation cycle.
 
 Order: a batch writes its history items before its finished marks, and
