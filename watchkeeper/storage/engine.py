@@ -22,6 +22,7 @@ import orjson
 
 from watchkeeper.errors import ConfigError, Problem, StorageError, StorageUnavailable
 from watchkeeper.storage.capabilities import Capabilities
+from watchkeeper.storage.sql import quote
 
 # A column is a list, or a numpy array (inserted without a Python object per value).
 Column = Sequence[Any] | np.ndarray[Any, Any]
@@ -69,7 +70,9 @@ class ServerEngine(Engine):
                               settings={"strings_as_bytes": False})
         version = self._run("SELECT version()")[0][0]
         self.capabilities = Capabilities.for_version(version)
-        self._run(f"CREATE DATABASE IF NOT EXISTS {database}")
+        # A read-only user (Grafana's) may not run CREATE, even IF NOT EXISTS: ask first.
+        if not self._run(f"SELECT 1 FROM system.databases WHERE name = {quote(database)}"):
+            self._run(f"CREATE DATABASE IF NOT EXISTS {database}")
         self._client = Client(host=host, port=port, database=database, user=user, password=password,
                               secure=secure, compression="lz4", connect_timeout=5, send_receive_timeout=60)
 
