@@ -57,7 +57,6 @@ VECTOR_MIB_S = 76.7
 STALL_S = 60.0
 POLL_S = 0.1
 RSYSLOG_TOPIC = "rsyslog"
-BATCH_MAX_BYTES = 512 * 1024
 PROFILE_HZ = 250
 PROFILE_LINES = 12
 
@@ -155,9 +154,7 @@ def run_agent(data: Path, state: Path, prefix: str, expected_lines: int) -> None
         return sequence
 
     spec = TailSpec(file_path=str(data / "*.log"), log_group="bench", log_stream="throughput")
-    # The default 1 MiB of message bytes encodes to envelopes of up to ~1.5 MB, over kafka-python's 1 MiB
-    # max_request_size: the shipper then retries such a batch forever. Half the default keeps them under it.
-    options = TailOptions(batch_max_bytes=BATCH_MAX_BYTES)
+    options = TailOptions()
     stop = threading.Event()
     cpu0 = cpu_seconds(os.getpid())
     started = time.monotonic()
@@ -366,6 +363,8 @@ def describe(case: Case, measured: Measurement) -> str:
 
 
 def main() -> None:
+    from agent.logs.options import TailOptions
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=int, default=500, help="MiB of lines per case (split over its files)")
     parser.add_argument("--line-bytes", type=int, nargs="+", default=[100, 1024])
@@ -391,7 +390,7 @@ def main() -> None:
     result.notes.append(f"Files pre-written before each case (a backlog read at full speed, not a live writer); "
                         f"the agent runs first, then rsyslog, on the same files. Load average (1/5/15 min) at "
                         f"the start: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}. The "
-                        f"agent's batches are {BATCH_MAX_BYTES // 1024} KiB of messages (see run_agent).")
+                        f"agent's batches are its default, {TailOptions().batch_max_bytes // 1024} KiB of messages.")
     for done in results:
         case = done.case
         label = f"{case.line_bytes} B lines, {case.files} file{'s' if case.files > 1 else ''}, {case.mib:.0f} MiB"

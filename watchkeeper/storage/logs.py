@@ -19,7 +19,10 @@ a line without a parsed timestamp gets its read time, which differs on a re-read
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any
 
 from watchkeeper.errors import WireError
@@ -170,6 +173,28 @@ def detect_severity(message: str) -> str:
     return SEVERITIES.get((match.group(1) or match.group(2)).upper(), "")
 
 
+def severities(messages: list[str], text: str) -> list[str]:
+    """detect_severity of every message, where text is the messages joined by one character each.
+
+    The hints are looked for in the whole text at once (a few str.find calls over the run);
+    only the messages holding one in their scanned head are examined further. Text that is
+    not ASCII is examined message by message: folding its case may change its length.
+    """
+    if not text.isascii():
+        return list(map(detect_severity, messages))
+    folded = text.lower()
+    starts = list(accumulate(map(add, map(len, messages), repeat(1)), initial=0))
+    out = [""] * len(messages)
+    for hint in _LEVEL_HINTS:
+        found = folded.find(hint)
+        while found >= 0:
+            index = bisect_right(starts, found) - 1
+            if found + len(hint) <= starts[index] + SEVERITY_SCAN_CHARS and not out[index]:
+                out[index] = detect_severity(messages[index])
+            found = folded.find(hint, starts[index + 1])
+    return out
+
+
 def to_rows(envelope: Envelope) -> dict[str, Columns]:
     """Rows for the logs, log_groups and log_streams tables from one LOGS envelope."""
     logs: dict[str, list[Any]] = {name: [] for name in LOG_COLUMNS}
@@ -193,7 +218,7 @@ def to_rows(envelope: Envelope) -> dict[str, Columns]:
         logs["ts"] += [ms // 1000 for ms in timestamps] if run.timestamps_ms else [run.ingestion_ms // 1000] * count
         logs["timestamp_ms"] += timestamps
         logs["ingestion_ms"] += [run.ingestion_ms] * count
-        logs["severity"] += map(detect_severity, messages)
+        logs["severity"] += severities(messages, run.messages if isinstance(run.messages, str) else "\n".join(messages))
         logs["message"] += messages
         logs["retention_in_days"] += [run.retention_in_days] * count
         groups[run.log_group] = run.retention_in_days

@@ -9,7 +9,7 @@ import pytest
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.logs import LogRun, detect_severity, to_rows
+from watchkeeper.storage.logs import LogRun, detect_severity, severities, to_rows
 from watchkeeper.wire import make_envelope
 
 NOW_MS = int(time.time()) * 1000  # recent: older rows would be past the group's 7-day TTL
@@ -56,6 +56,16 @@ def test_same_offset_in_another_file_identity_is_another_event(engine: Engine) -
 ])
 def test_severity_detection(message: str, severity: str) -> None:
     assert detect_severity(message) == severity
+
+
+def test_severities_of_a_run_are_those_of_each_message() -> None:
+    messages = ["GET /a 200", "ERROR boom", "x" * 300 + " ERROR past the scanned head", "level=warn x", "",
+                "multi\nERROR in a continuation", "an error happened", "TRACE", "x" * 250 + "INFO"]
+    expected = [detect_severity(message) for message in messages]
+    assert expected[1] == "ERROR" and expected[2] == ""
+    assert severities(messages, "\n".join(messages)) == expected
+    unicode = messages + ["ünïcode ERROR", "ſeverity=error"]
+    assert severities(unicode, "\n".join(unicode)) == [detect_severity(message) for message in unicode]
 
 
 @pytest.mark.parametrize("change, complaint", [
