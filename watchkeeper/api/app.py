@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from watchkeeper import __version__
 from watchkeeper import api as api_package
+from watchkeeper.api._audit import install_read_recording
 from watchkeeper.api.context import ApiContext
 from watchkeeper.config._validate import key_path
 from watchkeeper.errors import ApiError, ConfigError, StorageError, StorageUnavailable
@@ -51,6 +52,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__, "engine": ctx.engine.kind}
 
+    install_read_recording(app, ctx)
     for info in pkgutil.iter_modules(api_package.__path__):
         if info.name.startswith("routes_"):
             module = importlib.import_module(f"{api_package.__name__}.{info.name}")

@@ -15,10 +15,11 @@ import time
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from watchkeeper.api._audit import record_change
 from watchkeeper.api._routing import aws_route
 from watchkeeper.api.context import ApiContext, context
 from watchkeeper.api.routes_cloudwatch import UnitName
@@ -304,17 +305,18 @@ def describe_log_streams(body: DescribeLogStreamsRequest, ctx: Context) -> dict[
 
 
 @router.post("/CreateLogGroup")
-def create_log_group(body: CreateLogGroupRequest, ctx: Context) -> dict[str, Any]:
+def create_log_group(body: CreateLogGroupRequest, request: Request, ctx: Context) -> dict[str, Any]:
     if group_exists(ctx.engine, body.logGroupName):
         raise ApiError("ResourceAlreadyExistsException", f"The specified log group already exists: "
                                                          f"{body.logGroupName!r}")
     ctx.engine.insert("log_groups", dict(zip(GROUP_COLUMNS, ([body.logGroupName], [0], [int(time.time())]),
                                              strict=True)))
+    record_change(request, ctx, "CreateLogGroup", ("Watchkeeper::LogGroup", body.logGroupName), body.model_dump())
     return {}
 
 
 @router.post("/PutMetricFilter")
-def put_metric_filter(body: PutMetricFilterRequest, ctx: Context) -> dict[str, Any]:
+def put_metric_filter(body: PutMetricFilterRequest, request: Request, ctx: Context) -> dict[str, Any]:
     pattern = _pattern(body.filterPattern)
     transformation = body.metricTransformations[0]
     references = {f"metricTransformations[0].dimensions.{name}": ref for name, ref in transformation.dimensions.items()}
@@ -330,6 +332,8 @@ def put_metric_filter(body: PutMetricFilterRequest, ctx: Context) -> dict[str, A
                                                  f"{MAX_FILTERS_PER_GROUP} metric filters, the most allowed")
     store.put_filter(ctx.engine, body.logGroupName, body.filterName, body.filterPattern,
                      [transformation.to_transformation()])
+    record_change(request, ctx, "PutMetricFilter", ("Watchkeeper::MetricFilter", body.filterName),
+                  body.model_dump(mode="json"))
     return {}
 
 
@@ -351,8 +355,10 @@ def describe_metric_filters(body: DescribeMetricFiltersRequest, ctx: Context) ->
 
 
 @router.post("/DeleteMetricFilter")
-def delete_metric_filter(body: DeleteMetricFilterRequest, ctx: Context) -> dict[str, Any]:
+def delete_metric_filter(body: DeleteMetricFilterRequest, request: Request, ctx: Context) -> dict[str, Any]:
     if not store.delete_filter(ctx.engine, body.logGroupName, body.filterName):
         raise ApiError(NOT_FOUND, f"The specified metric filter does not exist: {body.filterName!r} in log group "
                                   f"{body.logGroupName!r}")
+    record_change(request, ctx, "DeleteMetricFilter", ("Watchkeeper::MetricFilter", body.filterName),
+                  body.model_dump())
     return {}

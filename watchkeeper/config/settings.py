@@ -168,6 +168,8 @@ class AuditSettings(Strict):
     """The audit trail: identity of this installation, signing, retention."""
 
     enabled: bool = Field(default=True, description="Run the audit sources (file integrity, host feeds) in the agent.")
+    record_read_calls: bool = Field(default=False, description="Also record the API's read actions "
+                                    "(Describe*, Get*, List*, Lookup*, ...) as readOnly events.")
 
     installation_id: str = Field(default="000000000000", description="recipientAccountId of every record.")
     signing_key: Path | None = Field(
