@@ -8,20 +8,25 @@ named api:<host>.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
+from audit.ingest import to_rows
 from audit.record import new_record, resource
 from watchkeeper.events import Kind
+from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.schema import Migration
 from watchkeeper.wire import Envelope, make_envelope
 
 API_SOURCE = "watchkeeper.api"
 
 
 class AuditRecorder:
-    def __init__(self, submit: Callable[[Envelope], object], host: str, installation_id: str) -> None:
+    def __init__(self, submit: Callable[[Envelope], object], host: str, installation_id: str,
+                 origin: str | None = None) -> None:
         self._submit = submit
-        self.origin = f"api:{host}"
+        self.origin = origin or f"api:{host}"
         self.host = host
         self.installation_id = installation_id
 
@@ -60,3 +65,21 @@ class AuditRecorder:
         )
         self.submit([record])
         return record
+
+
+def record_migrations(engine: Engine, applied: list[Migration], installation_id: str, who: str) -> None:
+    """Record applied schema migrations straight into storage (the schema command has no spool or API).
+
+    The records go where the collector puts delivered ones, so the sealer chains them like any other.
+    """
+    if not applied:
+        return
+    host = socket.gethostname()
+
+    def store(envelope: Envelope) -> None:
+        engine.insert("audit_incoming", to_rows(envelope)["audit_incoming"])
+
+    recorder = AuditRecorder(store, host, installation_id, origin=f"schema:{host}")
+    recorder.api_call("MigrateSchema", caller=who, source_ip="127.0.0.1", user_agent="watchkeeper-schema",
+                      resources=[("Watchkeeper::Schema", engine.database)],
+                      request={"applied": [f"{m.version:04d} {m.name}" for m in applied]})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from agent.cwagent_config import AgentConfig
 from agent.shipper import Shipper
 from alarms.service import AlarmService
-from audit.recorder import AuditRecorder
+from audit.recorder import AuditRecorder, record_migrations
 from audit.signing import Signer
 from collector.deadletter import FileDeadLetters
 from collector.loop import Collector
@@ -45,6 +45,7 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
     engine = EmbeddedEngine(database_dir)
     node.on_close(engine.close)
     applied = migrate(engine, settings)
+    record_migrations(engine, applied, settings.audit.installation_id, "watchkeeper-up")
     progress(f"schema ready ({len(applied)} migrations applied now)")
     spool = open_spool(settings)
     node.on_close(spool.close)

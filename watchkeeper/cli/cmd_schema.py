@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from audit.recorder import record_migrations
+from watchkeeper.cli._client import caller
 from watchkeeper.config import load_settings
 from watchkeeper.config.settings import Settings
 from watchkeeper.storage.engine import Engine, open_engine
@@ -42,6 +44,7 @@ def migrate_command(config_path: Path | None, url: str | None) -> None:
     """Apply pending migrations (idempotent)."""
     with _storage(config_path, url) as (settings, engine):
         applied = migrate(engine, settings)
+        record_migrations(engine, applied, settings.audit.installation_id, caller())
     for migration in applied:
         click.echo(f"applied {migration.version:04d} {migration.name}")
     click.echo(f"schema is up to date ({len(applied)} applied now)")
