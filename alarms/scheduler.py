@@ -149,11 +149,17 @@ class MetricReader:
         for (period, unit), members in groups.items():
             newest = newest_complete_period(now, period)
             start = newest - (max(m.periods for m in members) - 1) * period
+            tier = tier_for(start, int(now), self._retention)
+            # Percentiles cost most of a read: only the series an ExtendedStatistic reads get them.
+            percentile_keys = {m.key: None for m in members if _percentile(m.statistic) is not None}
+            basic_keys = [key for key in {m.key: None for m in members} if key not in percentile_keys]
             percentiles = sorted({p for m in members if (p := _percentile(m.statistic)) is not None})
-            keys = [m.key for m in members]
-            found = fetch_statistics(self._engine, keys, start, newest + period, period, percentiles=percentiles,
-                                     unit=unit, tier=tier_for(start, int(now), self._retention))
-            statements += statements_for(keys)
+            found: dict[int, list[Datapoint]] = {}
+            for keys, wanted in ((basic_keys, []), (list(percentile_keys), percentiles)):
+                if keys:
+                    found.update(fetch_statistics(self._engine, keys, start, newest + period, period,
+                                                  percentiles=wanted, unit=unit, tier=tier))
+                    statements += statements_for(keys)
             for member in members:
                 out[member] = period_values(found.get(member.key.fingerprint, []), member.statistic)
         return out, statements

@@ -232,6 +232,10 @@ class Tally:
         return self.metric_read_s + self.table_read_s + self.write_s
 
 
+def _read_kind(sql: str) -> str:
+    return "metric_read" if " FROM metric_samples" in sql else "table_read"
+
+
 class CountingEngine(Engine):
     """The real engine, with every statement of the measuring thread counted and timed by kind.
 
@@ -264,9 +268,12 @@ class CountingEngine(Engine):
                 self.background += 1
 
     def query(self, sql: str) -> list[Row]:
-        kind = "metric_read" if " FROM metric_samples" in sql else "table_read"
-        rows: list[Row] = self._timed(kind, lambda: self._inner.query(sql))
+        rows: list[Row] = self._timed(_read_kind(sql), lambda: self._inner.query(sql))
         return rows
+
+    def query_columns(self, sql: str) -> list[Sequence[Any]]:
+        columns: list[Sequence[Any]] = self._timed(_read_kind(sql), lambda: self._inner.query_columns(sql))
+        return columns
 
     def command(self, sql: str) -> None:
         self._timed("write", lambda: self._inner.command(sql))

@@ -152,14 +152,14 @@ def test_one_query_per_period_group_whatever_the_number_of_alarms(engine: Engine
     with running(engine) as wk:
         for index in range(20):
             alarm = metric_alarm(f"h{index}", "cpu", [], Dimensions=[{"Name": "host", "Value": f"web-{index}"}])
-            if index % 2:  # percentile alarms share the query of their period
+            if index % 2:  # percentile alarms share one query of their period, apart from the basic statistics
                 del alarm["Statistic"]
                 alarm["ExtendedStatistic"] = "p90"
             wk.call("PutMetricAlarm", alarm)
             wk.put_values("cpu", {NEWEST_PERIOD + 1: 10.0 + 5 * index}, host=f"web-{index}")
         wk.call("PutMetricAlarm", metric_alarm("five-min", "cpu", [], Period=300))
         report = wk.service.scheduler.run_cycle()
-        assert (report.evaluated, report.metric_queries) == (21, 2)
+        assert (report.evaluated, report.metric_queries) == (21, 3)
         states = {a["AlarmName"]: a["StateValue"] for a in wk.call("DescribeAlarms", {"MaxRecords": 100})[
             "MetricAlarms"]}
         assert [name for name, state in sorted(states.items()) if state == "ALARM"] == sorted(

@@ -40,6 +40,11 @@ class Engine(ABC):
     def query(self, sql: str) -> list[Row]:
         """Run a SELECT and return its rows."""
 
+    def query_columns(self, sql: str) -> list[Sequence[Any]]:
+        """Run a SELECT and return its result column by column ([] when it has no rows): a reader of
+        thousands of rows then builds no tuple per row. Engines override this with their native form."""
+        return [list(column) for column in zip(*self.query(sql), strict=True)]
+
     @abstractmethod
     def command(self, sql: str) -> None:
         """Run a statement that returns nothing (DDL, ALTER, INSERT ... SELECT)."""
@@ -83,7 +88,7 @@ class ServerEngine(Engine):
         with self._lock:
             try:
                 result = self._client.execute(sql, data, columnar=columnar, settings=settings) if data is not None \
-                    else self._client.execute(sql)
+                    else self._client.execute(sql, columnar=columnar)
             except (errors.NetworkError, errors.SocketTimeoutError, EOFError, ConnectionError, OSError) as error:
                 self._client.disconnect()
                 raise StorageUnavailable(f"ClickHouse server unreachable: {error}") from error
@@ -93,6 +98,9 @@ class ServerEngine(Engine):
 
     def query(self, sql: str) -> list[Row]:
         return [tuple(row) for row in self._run(sql)]
+
+    def query_columns(self, sql: str) -> list[Sequence[Any]]:
+        return list(self._run(sql, columnar=True))
 
     def command(self, sql: str) -> None:
         self._run(sql)
@@ -141,6 +149,12 @@ class EmbeddedEngine(Engine):
         if not raw:
             return []
         return [tuple(row) for row in orjson.loads(raw)["data"]]
+
+    def query_columns(self, sql: str) -> list[Sequence[Any]]:
+        result = self._run(_with_settings(sql, self._JSON_SETTINGS), "JSONCompactColumns")
+        raw = result.bytes() if hasattr(result, "bytes") else bytes(result)
+        columns: list[Sequence[Any]] = orjson.loads(raw) if raw else []
+        return columns if columns and columns[0] else []
 
     def command(self, sql: str) -> None:
         self._run(sql, "CSV")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.events import Dimensions, series_fingerprint
@@ -33,8 +34,9 @@ class SeriesKey:
     metric_name: str
     dimensions: Dimensions = ()
 
-    @property
+    @cached_property
     def fingerprint(self) -> int:
+        # Cached: an alarm evaluator asks for the same keys' fingerprints several times a cycle.
         return series_fingerprint(self.namespace, self.metric_name, self.dimensions)
 
 
@@ -103,6 +105,22 @@ def statements_for(series: Sequence[SeriesKey]) -> int:
     return len(_fingerprint_chunks(series))
 
 
+def _samples(tier: Tier, conditions: str) -> str:
+    """The tier's samples matching conditions, each stored sample once, as (fingerprint, ts, unit, count, sum,
+    min, max).
+
+    A batch delivered twice leaves identical raw rows (same sort key down to event_id) until a merge
+    folds them; grouping by that key and taking any() of each column folds them exactly, and costs a
+    third of reading FINAL. The rollup tiers have no event_id (a row is replaced by a newer rollup of
+    the same minute), so they are read FINAL, which keeps the newest.
+    """
+    if tier is Tier.RAW:
+        return ("(SELECT fingerprint, ts, any(unit) AS u, any(count) AS c, any(sum) AS s, any(min) AS lo, "
+                f"any(max) AS hi FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
+    return (f"(SELECT fingerprint, ts, unit AS u, count AS c, sum AS s, min AS lo, max AS hi "
+            f"FROM {tier.table} FINAL WHERE {conditions})")
+
+
 def fetch_statistics(
     engine: Engine,
     series: Sequence[SeriesKey],
@@ -117,16 +135,17 @@ def fetch_statistics(
 
     One query serves every series (one per run of fingerprints when thousands would
     exceed max_query_size: see statements_for). All five basic statistics come from
-    the same aggregation, so they are always computed; percentiles only when asked.
-    Reading FINAL folds rows of a batch that was delivered twice. Buckets with no
-    data are absent; the lists are in time order.
+    the same aggregation, so they are always computed; percentiles only when asked
+    (they cost most of such a query: ask for them only for the series that need them).
+    Duplicate deliveries are folded (see _samples). Buckets with no data are absent;
+    the lists are in time order.
     """
     # A sample of a statistic set stands for sample_count values of mean sum/count;
     # percentiles weight it by its count. Quantiles are fractions (0..1) in ClickHouse.
     quantiles = ", ".join(literal(p / 100) for p in percentiles)
     percentile_columns = (
-        f", quantilesExactWeighted({quantiles})(sum / count, toUInt64(round(count)))"
-        ", min(min) >= 0 AND countIf(count > 1 AND min != max) = 0"
+        f", quantilesExactWeighted({quantiles})(s / c, toUInt64(round(c)))"
+        ", min(lo) >= 0 AND countIf(c > 1 AND lo != hi) = 0"
         if percentiles else ""
     )
     unit_filter = f" AND unit = {quote(unit)}" if unit is not None else ""
@@ -135,21 +154,28 @@ def fetch_statistics(
     result: dict[int, list[Datapoint]] = {}
     for fingerprints in _fingerprint_chunks(series):
         result.update((fingerprint, []) for fingerprint in fingerprints)
-        sql = (
-            f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, unit, "
-            f"sum(count), sum(sum), min(min), max(max){percentile_columns} "
-            f"FROM {tier.table} FINAL "
-            f"WHERE namespace IN {namespaces} AND metric_name IN {names} "
-            f"AND fingerprint IN {in_list(fingerprints)} "
-            f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter} "
-            "GROUP BY fingerprint, bucket, unit ORDER BY fingerprint, bucket, unit"
+        conditions = (f"namespace IN {namespaces} AND metric_name IN {names} "
+                      f"AND fingerprint IN {in_list(fingerprints)} "
+                      f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter}")
+        columns = engine.query_columns(
+            f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, u, "
+            f"sum(c), sum(s), min(lo), max(hi){percentile_columns} "
+            f"FROM {_samples(tier, conditions)} "
+            "GROUP BY fingerprint, bucket, u ORDER BY fingerprint, bucket, u"
         )
-        for row in engine.query(sql):
-            exact = bool(row[8]) if percentiles else False
-            values = dict(zip(percentiles, (float(v) for v in row[7]), strict=True)) if exact else {}
-            result[int(row[0])].append(Datapoint(
-                timestamp=int(row[1]), unit=str(row[2]), sample_count=float(row[3]), sum=float(row[4]),
-                minimum=float(row[5]), maximum=float(row[6]), percentiles=values,
+        if not columns:
+            continue
+        if percentiles:
+            exact = columns[8]
+            values = [dict(zip(percentiles, map(float, found), strict=True)) if ok else {}
+                      for found, ok in zip(columns[7], exact, strict=True)]
+        else:
+            values = [{} for _ in columns[0]]
+        for fingerprint, bucket, unit_of, count, total, low, high, found in zip(
+                *columns[:7], values, strict=True):
+            result[int(fingerprint)].append(Datapoint(
+                timestamp=int(bucket), unit=str(unit_of), sample_count=float(count), sum=float(total),
+                minimum=float(low), maximum=float(high), percentiles=found,
             ))
     return result
 
