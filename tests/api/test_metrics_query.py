@@ -27,6 +27,17 @@ def test_fetch_statistics_for_many_series_at_once(engine: Engine) -> None:
     assert found[silent.fingerprint] == []
 
 
+def test_a_batch_delivered_twice_is_counted_once_in_every_statistic(engine: Engine) -> None:
+    web = SeriesKey("App", "cpu", (("host", "web"),))
+    items = [MetricDatum.single("App", "cpu", web.dimensions, BASE + offset, value).to_item()
+             for offset, value in ((0, 1.0), (10, 2.0), (20, 9.0))]
+    write_metrics(engine, [("batch-1", items)])
+    write_metrics(engine, [("batch-1", items)])  # redelivered: same event ids, not yet merged away
+    [point] = fetch_statistics(engine, [web], BASE, BASE + 60, 60, percentiles=[50.0, 90.0])[web.fingerprint]
+    assert (point.sample_count, point.sum, point.minimum, point.maximum, point.percentiles) == (
+        3.0, 12.0, 1.0, 9.0, {50.0: 2.0, 90.0: 9.0})
+
+
 def test_tier_and_resolution_follow_the_data_age() -> None:
     now = 1_800_000_000
     retention = RetentionSettings()
