@@ -10,9 +10,9 @@ Each round: one cheap count of raw rows per (group, minute) over the lookback
 window finds the minutes whose events changed since they were last evaluated
 (new rows, late rows, a merge folding duplicates); only those are evaluated again.
 A datapoint's event id derives from (filter, filter version, transformation,
-minute, dimensions), so a recomputed minute *replaces* its datapoint in
-metric_samples (a ReplacingMergeTree keeps the last insert of a key) instead of
-adding to it. Several runners (one per collector) write identical rows: harmless.
+minute, dimensions), and each write carries a newer version (microseconds), so a
+recomputed minute *replaces* its datapoint in metric_samples (a ReplacingMergeTree
+on version keeps the highest) instead of adding to it. Several runners (one per collector) write identical rows: harmless.
 
 As in AWS, a filter publishes data for events ingested at or after its creation
 (or last update); a changed filter writes datapoints under its new version and
@@ -106,7 +106,7 @@ class MetricFilterRunner:
                     matching = [m for m in messages.get(minute, []) if sql.exact or pattern.matches(m)]
                     points = minute_datapoints(pattern, transformation, minute, matching, events > 0)
                 data.extend((index, point) for point in points)
-        write_metrics(self._engine, _batches(metric_filter, data))
+        write_metrics(self._engine, _batches(metric_filter, data), version=time.time_ns() // 1000)
         return len(data)
 
 

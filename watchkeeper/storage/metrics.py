@@ -270,8 +270,10 @@ def to_rows(envelope: Envelope) -> dict[str, Columns]:
     return metric_rows([(envelope.batch_id, envelope.items)])
 
 
-def write_metrics(engine: Engine, batches: Iterable[tuple[str, list[Any]]]) -> int:
+def write_metrics(engine: Engine, batches: Iterable[tuple[str, list[Any]]], version: int = 0) -> int:
     """Insert the samples of these batches (and their series); return the number of samples.
+
+    A nonzero version marks recomputed datapoints: they replace stored ones of the same identity.
 
     Series go in after samples: a crash in between leaves samples whose series
     row appears with the redelivery, never a series with no samples.
@@ -279,6 +281,9 @@ def write_metrics(engine: Engine, batches: Iterable[tuple[str, list[Any]]]) -> i
     tables = metric_rows(batches)
     if not tables:
         return 0
-    engine.insert(SAMPLES_TABLE, tables[SAMPLES_TABLE])
+    samples = dict(tables[SAMPLES_TABLE])
+    if version:
+        samples["version"] = np.full(len(samples["ts"]), version, dtype=np.uint64)
+    engine.insert(SAMPLES_TABLE, samples)
     engine.insert(SERIES_TABLE, tables[SERIES_TABLE])
-    return len(tables[SAMPLES_TABLE]["ts"])
+    return len(samples["ts"])

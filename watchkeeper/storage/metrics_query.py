@@ -109,14 +109,16 @@ def _samples(tier: Tier, conditions: str) -> str:
     """The tier's samples matching conditions, each stored sample once, as (fingerprint, ts, unit, count, sum,
     min, max).
 
-    A batch delivered twice leaves identical raw rows (same sort key down to event_id) until a merge
-    folds them; grouping by that key and taking any() of each column folds them exactly, and costs a
-    third of reading FINAL. The rollup tiers have no event_id (a row is replaced by a newer rollup of
-    the same minute), so they are read FINAL, which keeps the newest.
+    A batch delivered twice leaves rows with the same sort key (down to event_id) until a merge folds
+    them; grouping by that key and taking each column of the highest version folds them exactly as
+    FINAL would (a recomputed metric-filter datapoint outranks the one it replaces), at a third of
+    FINAL's cost. The rollup tiers have no event_id (a row is replaced by a newer rollup of the same
+    minute), so they are read FINAL, which keeps the newest.
     """
     if tier is Tier.RAW:
-        return ("(SELECT fingerprint, ts, any(unit) AS u, any(count) AS c, any(sum) AS s, any(min) AS lo, "
-                f"any(max) AS hi FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
+        return ("(SELECT fingerprint, ts, argMax(unit, version) AS u, argMax(count, version) AS c, "
+                "argMax(sum, version) AS s, argMax(min, version) AS lo, argMax(max, version) AS hi "
+                f"FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
     return (f"(SELECT fingerprint, ts, unit AS u, count AS c, sum AS s, min AS lo, max AS hi "
             f"FROM {tier.table} FINAL WHERE {conditions})")
 

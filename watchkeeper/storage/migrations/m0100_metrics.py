@@ -29,8 +29,11 @@ def statements(ctx: Context) -> list[str]:
         f"namespace {lc}, metric_name {lc}, fingerprint UInt64, "
         "dim_names Array(String), dim_values Array(String), last_seen DateTime"
         ") ENGINE = ReplacingMergeTree(last_seen) ORDER BY (namespace, metric_name, fingerprint)",
-        f"CREATE TABLE IF NOT EXISTS metric_samples ({samples_columns}, resolution UInt16, event_id UInt64"
-        ") ENGINE = ReplacingMergeTree PARTITION BY toDate(ts) "
+        f"CREATE TABLE IF NOT EXISTS metric_samples ({samples_columns}, resolution UInt16, event_id UInt64, "
+        # version: 0 for data as sent; a recomputed datapoint (metric filters) carries a higher one so it
+        # replaces what it recomputes, both under FINAL and in the GROUP BY fold of metrics_query.
+        "version UInt64 DEFAULT 0"
+        ") ENGINE = ReplacingMergeTree(version) PARTITION BY toDate(ts) "
         "ORDER BY (namespace, metric_name, fingerprint, ts, event_id)"
         f"{ctx.ttl('ts', ctx.retention.metrics_days)} SETTINGS index_granularity = 8192{ctx.ttl_settings()}",
     ]
