@@ -24,7 +24,7 @@ EVENT_SOURCES: dict[str, str] = {
     "packages.watchkeeper.local": "dpkg/apt: install, upgrade, remove",
     "accounts.watchkeeper.local": "users and groups added, changed, removed",
     "logins.watchkeeper.local": "sudo and ssh sessions",
-    "systemd.watchkeeper.local": "units enabled, disabled, started, stopped",
+    "systemd.watchkeeper.local": "units enabled, disabled, masked, started, stopped, failed",
     "cron.watchkeeper.local": "crontab edits",
     "watchkeeper.api": "Watchkeeper's own control plane (alarms, filters, silences, dashboards, schema)",
 }

@@ -144,7 +144,7 @@ class AuditFilesSettings(Strict):
 
 
 class AuditFeedsSettings(Strict):
-    """Host change feeds on each server ([audit.feeds]): packages, accounts, logins, systemd, cron."""
+    """Host change feeds on each server ([audit.feeds]): packages, accounts, logins, systemd, journal, cron."""
 
     enabled: bool = Field(default=True, description="Run the host change feeds at all.")
     poll_interval_s: float = Field(default=2.0, gt=0, description="How often each feed looks for changes.")
@@ -159,6 +159,9 @@ class AuditFeedsSettings(Strict):
     systemd_dirs: list[str] = Field(
         default_factory=lambda: ["/etc/systemd/system"],
         description="Directories whose *.wants/ and *.requires/ symlinks say which units are enabled.")
+    journal: bool = Field(
+        default=True, description="Read units started, stopped and failed from the systemd journal (journalctl); "
+        "skipped with a log line where there is no readable journal.")
     cron_paths: list[str] = Field(
         default_factory=lambda: ["/var/spool/cron/crontabs", "/etc/cron.d", "/etc/crontab"],
         description="Crontab files, or directories of them.")

@@ -11,6 +11,7 @@ from typing import Any
 from agent.audit.feeds.accounts import AccountsFeed
 from agent.audit.feeds.base import Feed, FeedContext
 from agent.audit.feeds.cron import CronFeed
+from agent.audit.feeds.journal import JournalFeed
 from agent.audit.feeds.logins import LoginsFeed
 from agent.audit.feeds.packages import PackagesFeed
 from agent.audit.feeds.systemd import SystemdFeed
@@ -26,13 +27,16 @@ Emit = Callable[[list[dict[str, Any]]], None]
 
 
 def standard_feeds(settings: AuditFeedsSettings, context: FeedContext, redactor: Redactor) -> list[Feed]:
-    return [
+    feeds: list[Feed] = [
         PackagesFeed(context, settings.dpkg_log, settings.apt_history_log),
         LoginsFeed(context, settings.auth_logs),
         AccountsFeed(context, settings.passwd_file, settings.group_file, settings.shadow_file),
         SystemdFeed(context, settings.systemd_dirs),
         CronFeed(context, settings.cron_paths, redactor),
     ]
+    if settings.journal:
+        feeds.append(JournalFeed(context))
+    return feeds
 
 
 class FeedRunner:
