@@ -40,7 +40,7 @@ def settings(watched: Path, logs: Path) -> Settings:
                                auth_logs=[str(logs / "auth.log")], passwd_file=str(logs / "passwd"),
                                group_file=str(logs / "group"), shadow_file=str(logs / "shadow"),
                                systemd_dirs=[str(logs / "systemd")], cron_paths=[str(logs / "cron.d")],
-                               poll_interval_s=0.2)
+                               poll_interval_s=0.2, journal=False)  # the host's journal is not test data
     return Settings(audit=AuditSettings(installation_id="123456789012", files=files, feeds=feeds))
 
 
