@@ -144,6 +144,13 @@ def test_gitops_apply_is_idempotent_and_audited(engine: Engine, tmp_path: Path) 
         records = [item for envelope in envelopes for item in envelope.items]
         assert [(r["eventName"], r["resources"][0]["ARN"].rsplit("/", 1)[-1], r["userIdentity"]["userName"])
                 for r in records] == [("PutCompositeAlarm", "all", "ci-bot"), ("PutMetricAlarm", "cpu", "ci-bot")]
+        forced = wk.api.post("/v1/cloudwatch/SetAlarmState", json={"AlarmName": "cpu", "StateValue": "ALARM",
+                                                                   "StateReason": "drill"},
+                             headers={"X-Watchkeeper-User": "oncall"})
+        assert forced.status_code == 200, forced.text
+        last = [item for envelope in envelopes for item in envelope.items][-1]
+        assert (last["eventName"], last["userIdentity"]["userName"], last["requestParameters"]["StateReason"]) == (
+            "SetAlarmState", "oncall", "drill")
         bad = wk.api.post("/v1/cloudwatch/ApplyAlarms", json={"Alarms": [{"AlarmName": "x"}], "Source": "d"})
         assert bad.status_code == 400 and "d: Alarms[0] (alarm x)" in bad.json()["message"]
 

@@ -232,8 +232,9 @@ def delete_alarms(alarms: Service, who: CallerOf, body: AlarmNamesRequest) -> di
 
 
 @router.post("/SetAlarmState")
-def set_alarm_state(alarms: Service, body: SetAlarmStateRequest) -> dict[str, Any]:
+def set_alarm_state(alarms: Service, who: CallerOf, body: SetAlarmStateRequest) -> dict[str, Any]:
     alarms.set_state(body.AlarmName, body.StateValue, body.StateReason, body.StateReasonData)
+    alarms.audit("SetAlarmState", who, ("Watchkeeper::Alarm", body.AlarmName), body.model_dump(mode="json"))
     return {}
 
 
