@@ -67,10 +67,12 @@ def build(settings: Settings, agent_config: AgentConfig, progress: Progress) -> 
     services["alarms"] = alarms
     node.add(CallbackRole("alarms (evaluation, notifications)", alarms.start, alarms.stop))
     server = ApiServer(create_app(ApiContext(settings, engine, services)), settings.api.listen)
-    node.add(CallbackRole("API", server.start, server.stop))
 
     for role in agent_roles(agent_config, shipper, settings):
         node.add(role)
     node.add(periodic("agent self-metrics", REPORT_INTERVAL_S,
                       agent_reporter(spool, host, settings.agent.resolved_id(), shipper.submit)))
+    # The API starts last: once it answers, every role behind it (the audit baseline, the tailer's
+    # watches) is running, so nothing a user does after seeing the address goes unrecorded.
+    node.add(CallbackRole("API", server.start, server.stop))
     return Embedded(node, server.url, engine)
