@@ -92,7 +92,9 @@ TAMPERING: list[tuple[str, Callable[[Engine], None], str]] = [
     ("digest deleted", lambda e: _mutate(e, f"ALTER TABLE audit_digests DELETE WHERE hour = toDateTime({NOW - 3 * HOUR})"),
      "digest missing"),
     ("signature altered", lambda e: _mutate(
-        e, f"ALTER TABLE audit_digests UPDATE signature = concat('A', substring(signature, 2)) "
+        # the first character always changes: a fixed replacement would miss signatures starting with it
+        e, f"ALTER TABLE audit_digests UPDATE signature = concat(if(substring(signature, 1, 1) = 'A', 'B', 'A'), "
+           f"substring(signature, 2)) "
            f"WHERE hour = toDateTime({NOW - 2 * HOUR})"), "signature verification failed"),
 ]
 
