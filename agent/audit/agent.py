@@ -38,7 +38,8 @@ class AuditAgent:
         if audit.feeds.enabled:
             context = FeedContext(host, audit.installation_id)
             feeds = standard_feeds(audit.feeds, context, Redactor(audit.files.redact_patterns))
-            self.feeds = FeedRunner(feeds, state_dir, self.emit, audit.feeds.poll_interval_s)
+            self.feeds = FeedRunner(feeds, state_dir, self.emit, audit.feeds.poll_interval_s,
+                                    audit.feeds.history_on_first_start)
 
     def emit(self, records: list[dict[str, Any]]) -> None:
         """Hand records to the shipper (a durable local append) in bounded envelopes."""

@@ -148,6 +148,9 @@ class AuditFeedsSettings(Strict):
 
     enabled: bool = Field(default=True, description="Run the host change feeds at all.")
     poll_interval_s: float = Field(default=2.0, gt=0, description="How often each feed looks for changes.")
+    history_on_first_start: bool = Field(
+        default=True, description="On the very first start (no saved positions) record what the dpkg, apt and "
+        "auth logs already hold; false records only what happens from the first start on.")
     dpkg_log: str = Field(default="/var/log/dpkg.log", description="dpkg's log: installs, upgrades, removals.")
     apt_history_log: str = Field(default="/var/log/apt/history.log", description="apt's history: command lines, users.")
     auth_logs: list[str] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,25 @@ def test_damaged_state_is_kept_aside(tmp_path: Path, damage: bytes) -> None:
     collected: list[dict[str, Any]] = []
     runner(tmp_path, collected).poll_once()
     assert (tmp_path / "state" / (STATE_FILE + ".corrupt")).read_bytes() == damage
+
+
+def test_without_history_the_first_start_passes_over_what_the_logs_already_hold(tmp_path: Path) -> None:
+    (tmp_path / "dpkg.log").write_text(sample("dpkg.log"))
+    (tmp_path / "auth.log").write_text(sample("auth.log"))
+    first: list[dict[str, Any]] = []
+    fresh = FeedRunner(feeds(tmp_path), tmp_path / "state", first.extend, poll_interval_s=60,
+                       history_on_first_start=False)
+    fresh.poll_once()
+    assert first == []
+    stamp = datetime.now().strftime("%b %e %H:%M:%S")
+    with (tmp_path / "auth.log").open("a") as out:
+        out.write(f"{stamp} web-1 sshd[1]: Accepted publickey for carol from 10.0.0.9 port 1 ssh2\n")
+    fresh.poll_once()
+    assert [r["eventName"] for r in first] == ["SshLogin"]
+    # once positions are saved it is no longer a first start: an old line appended later is recorded
+    with (tmp_path / "auth.log").open("a") as out:
+        out.write("May  3 08:00:00 web-1 sshd[1]: Accepted publickey for dave from 10.0.0.9 port 1 ssh2\n")
+    later: list[dict[str, Any]] = []
+    FeedRunner(feeds(tmp_path), tmp_path / "state", later.extend, poll_interval_s=60,
+               history_on_first_start=False).poll_once()
+    assert [r["resources"][0]["ARN"].rsplit("/", 1)[1] for r in later] == ["dave"]
