@@ -11,6 +11,7 @@ injected: tests call `run_cycle(now)` directly.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import logging
@@ -32,8 +33,9 @@ from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.events import normalise_dimensions
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, statements_for, tier_for
-from watchkeeper.statistics import parse_extended_statistic
+from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, fetch_trimmed, statements_for
+from watchkeeper.storage.metrics_query import tier_for
+from watchkeeper.statistics import ExtendedStatistic, parse_extended_statistic
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,13 @@ def _percentile(statistic: str) -> float | None:
     return parsed.percentile if parsed is not None and parsed.kind == "p" else None
 
 
+@functools.lru_cache(maxsize=256)
+def _trimmed(statistic: str) -> ExtendedStatistic | None:
+    """The parsed TM/TC/TS/WM/PR statistic, None for the basic statistics and percentiles."""
+    parsed = parse_extended_statistic(statistic)
+    return parsed if parsed is not None and parsed.kind != "p" else None
+
+
 _BASIC_STATISTICS: dict[str, Callable[[Datapoint], float | None]] = {
     "SampleCount": lambda p: p.sample_count, "Sum": lambda p: p.sum, "Minimum": lambda p: p.minimum,
     "Maximum": lambda p: p.maximum, "Average": lambda p: p.sum / p.sample_count if p.sample_count else None}
@@ -109,12 +118,23 @@ def _merged(rows: list[Datapoint]) -> Datapoint:
                      min(p.minimum for p in rows), max(p.maximum for p in rows), "")
 
 
+def _with_trimmed(read: list[Datapoint] | None, trimmed: list[Datapoint]) -> list[Datapoint]:
+    """A series' datapoints from fetch_trimmed, with the percentiles another read of it found."""
+    if not read:
+        return trimmed
+    percentiles = {(p.timestamp, p.unit): p.percentiles for p in read}
+    return [dataclasses.replace(p, percentiles=percentiles.get((p.timestamp, p.unit), {})) for p in trimmed]
+
+
 def _statistic(point: Datapoint, statistic: str) -> float | None:
     basic = _BASIC_STATISTICS.get(statistic)
     if basic is not None:
         return basic(point)
     percentile = _percentile(statistic)
-    return point.percentiles.get(percentile) if percentile is not None else None
+    if percentile is not None:
+        return point.percentiles.get(percentile)
+    trimmed = _trimmed(statistic)
+    return point.trimmed.get(trimmed) if trimmed is not None else None
 
 
 def period_values(points: Iterable[Datapoint], statistic: str) -> dict[int, PeriodValue]:
@@ -160,6 +180,15 @@ class MetricReader:
                     found.update(fetch_statistics(self._engine, keys, start, newest + period, period,
                                                   percentiles=wanted, unit=unit, tier=tier))
                     statements += statements_for(keys)
+            # Trimmed statistics read the period's values in their own statement; a series read both ways
+            # keeps the basic statistics of either (they are the same) and gains the trimmed values.
+            trimmed_keys = {m.key: None for m in members if _trimmed(m.statistic) is not None}
+            trimmed = list(dict.fromkeys(s for m in members if (s := _trimmed(m.statistic)) is not None))
+            if trimmed_keys:
+                for fingerprint, points in fetch_trimmed(self._engine, list(trimmed_keys), start, newest + period,
+                                                         period, trimmed, unit=unit, tier=tier).items():
+                    found[fingerprint] = _with_trimmed(found.get(fingerprint), points)
+                statements += statements_for(list(trimmed_keys))
             for member in members:
                 out[member] = period_values(found.get(member.key.fingerprint, []), member.statistic)
         return out, statements

@@ -36,7 +36,6 @@ from alarms.store import AlarmKind, AlarmStore, Lease, StoredDefinition, StoredS
 from alarms.transitions import StateChange, Transitions, initial_state
 from watchkeeper.config.settings import Settings
 from watchkeeper.errors import ApiError, ConfigError, Problem
-from watchkeeper.statistics import parse_extended_statistic
 from watchkeeper.storage.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -97,22 +96,6 @@ def _action_problems(data: Any, where: str) -> list[Problem]:
     return problems
 
 
-def _unsupported(alarm: AlarmModel, where: str) -> list[Problem]:
-    """What the service cannot run although the model accepts it: trimmed statistics."""
-    if not isinstance(alarm, PutMetricAlarm):
-        return []
-    statistics = [("ExtendedStatistic", alarm.ExtendedStatistic)] + [
-        (f"Metrics[{i}].MetricStat.Stat", q.MetricStat.Stat) for i, q in enumerate(alarm.Metrics or [])
-        if q.MetricStat is not None]
-    problems = []
-    for path, statistic in statistics:
-        parsed = parse_extended_statistic(statistic) if statistic else None
-        if parsed is not None and parsed.kind != "p":
-            problems.append(Problem(where, path, f"found {statistic!r}; the metric store computes "
-                                                 "percentiles (pNN) but not trimmed statistics yet"))
-    return problems
-
-
 def load_definition(data: Any, source: str) -> AlarmModel:
     """A PutMetricAlarm or PutCompositeAlarm body (composite when it has AlarmRule), fully checked;
     ConfigError lists every problem, each naming the source, the alarm and the field."""
@@ -126,7 +109,6 @@ def load_definition(data: Any, source: str) -> AlarmModel:
             parse_rule(alarm.AlarmRule, where)
     except ConfigError as error:
         raise ConfigError(problems + error.problems) from None
-    problems += _unsupported(alarm, where)
     if problems:
         raise ConfigError(problems)
     return alarm

@@ -7,13 +7,14 @@ Every statement is rendered once and runs unchanged on ClickHouse 18.16 and on c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
 from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.events import Dimensions, series_fingerprint
+from watchkeeper.statistics import ExtendedStatistic, finish_trimmed
 from watchkeeper.storage.engine import Engine
 from watchkeeper.storage.sql import in_list, literal, quote
 
@@ -47,6 +48,8 @@ class Datapoint:
     percentiles maps the requested percentile (0..100) to its value; a percentile
     is absent when it cannot be computed exactly, as CloudWatch does: when the
     period holds a negative value, or a statistic set with several distinct values.
+    trimmed maps the requested trimmed statistics (TM/TC/TS/WM/PR, see fetch_trimmed)
+    to their values, absent on the same terms.
     """
 
     timestamp: int
@@ -56,6 +59,7 @@ class Datapoint:
     maximum: float
     unit: str
     percentiles: dict[float, float] = field(default_factory=dict)
+    trimmed: dict[ExtendedStatistic, float] = field(default_factory=dict)
 
     @property
     def average(self) -> float:
@@ -105,6 +109,18 @@ def statements_for(series: Sequence[SeriesKey]) -> int:
     return len(_fingerprint_chunks(series))
 
 
+def _chunk_conditions(series: Sequence[SeriesKey], start: int, end: int,
+                      unit: str | None) -> Iterator[tuple[list[int], str]]:
+    """Per run of fingerprints (_fingerprint_chunks), the WHERE conditions selecting its samples of [start, end)."""
+    unit_filter = f" AND unit = {quote(unit)}" if unit is not None else ""
+    namespaces = in_list(sorted({key.namespace for key in series}))
+    names = in_list(sorted({key.metric_name for key in series}))
+    for fingerprints in _fingerprint_chunks(series):
+        yield fingerprints, (f"namespace IN {namespaces} AND metric_name IN {names} "
+                             f"AND fingerprint IN {in_list(fingerprints)} "
+                             f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter}")
+
+
 def _samples(tier: Tier, conditions: str) -> str:
     """The tier's samples matching conditions, each stored sample once, as (fingerprint, ts, unit, count, sum,
     min, max).
@@ -121,6 +137,16 @@ def _samples(tier: Tier, conditions: str) -> str:
                 f"FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
     return (f"(SELECT fingerprint, ts, unit AS u, count AS c, sum AS s, min AS lo, max AS hi "
             f"FROM {tier.table} FINAL WHERE {conditions})")
+
+
+# Whether a period's values are known exactly (percentiles and trimmed statistics exist): no negative value
+# and no statistic set of distinct values, as CloudWatch.
+_EXACT = "min(lo) >= 0 AND countIf(c > 1 AND lo != hi) = 0"
+
+
+def _bucket(start: int, period: int) -> str:
+    """The start of a sample's period-wide bucket, buckets aligned to start."""
+    return f"{start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket"
 
 
 def fetch_statistics(
@@ -147,21 +173,14 @@ def fetch_statistics(
     quantiles = ", ".join(literal(p / 100) for p in percentiles)
     percentile_columns = (
         f", quantilesExactWeighted({quantiles})(s / c, toUInt64(round(c)))"
-        ", min(lo) >= 0 AND countIf(c > 1 AND lo != hi) = 0"
+        f", {_EXACT}"
         if percentiles else ""
     )
-    unit_filter = f" AND unit = {quote(unit)}" if unit is not None else ""
-    namespaces = in_list(sorted({key.namespace for key in series}))
-    names = in_list(sorted({key.metric_name for key in series}))
     result: dict[int, list[Datapoint]] = {}
-    for fingerprints in _fingerprint_chunks(series):
+    for fingerprints, conditions in _chunk_conditions(series, start, end, unit):
         result.update((fingerprint, []) for fingerprint in fingerprints)
-        conditions = (f"namespace IN {namespaces} AND metric_name IN {names} "
-                      f"AND fingerprint IN {in_list(fingerprints)} "
-                      f"AND ts >= toDateTime({start}) AND ts < toDateTime({end}){unit_filter}")
         columns = engine.query_columns(
-            f"SELECT fingerprint, {start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket, u, "
-            f"sum(c), sum(s), min(lo), max(hi){percentile_columns} "
+            f"SELECT fingerprint, {_bucket(start, period)}, u, sum(c), sum(s), min(lo), max(hi){percentile_columns} "
             f"FROM {_samples(tier, conditions)} "
             "GROUP BY fingerprint, bucket, u ORDER BY fingerprint, bucket, u"
         )
@@ -178,6 +197,79 @@ def fetch_statistics(
             result[int(fingerprint)].append(Datapoint(
                 timestamp=int(bucket), unit=str(unit_of), sample_count=float(count), sum=float(total),
                 minimum=float(low), maximum=float(high), percentiles=found,
+            ))
+    return result
+
+
+def _trimmed_columns(statistics: Sequence[ExtendedStatistic]) -> tuple[str, list[str]]:
+    """The bound percentiles' quantilesExactWeighted column (or '') and, per statistic, the two array
+    expressions trimmed_parts computes in Python: (weight inside, sum). vs/ws are a period's values and
+    their weights; q holds the bound percentiles' values in `levels` order."""
+    levels = sorted({p for s in statistics for p in s.bound_percentiles})
+    quantiles = (f", quantilesExactWeighted({', '.join(literal(p / 100) for p in levels)})(s / c, "
+                 "toUInt64(round(c))) AS q" if levels else "")
+
+    def bound(value: float | None, percent: bool) -> str | None:
+        return None if value is None else f"q[{levels.index(value) + 1}]" if percent else literal(value)
+
+    parts = []
+    for statistic in statistics:
+        low, high = bound(statistic.lower, statistic.percent), bound(statistic.upper, statistic.percent)
+        if statistic.kind == "wm":
+            clamped = "v" if low is None else f"greatest(v, {low})"
+            clamped = clamped if high is None else f"least({clamped}, {high})"
+            parts += ["arraySum(ws)", f"arraySum(arrayMap((v, w) -> {clamped} * w, vs, ws))"]
+            continue
+        inside = " AND ".join([f"v > {low}"] * (low is not None) + [f"v <= {high}"] * (high is not None)) or "1"
+        parts += [f"arraySum(arrayMap((v, w) -> if({inside}, w, 0), vs, ws))",
+                  f"arraySum(arrayMap((v, w) -> if({inside}, v * w, 0), vs, ws))"]
+    return quantiles, parts
+
+
+def fetch_trimmed(
+    engine: Engine,
+    series: Sequence[SeriesKey],
+    start: int,
+    end: int,
+    period: int,
+    statistics: Sequence[ExtendedStatistic],
+    unit: str | None = None,
+    tier: Tier = Tier.RAW,
+) -> dict[int, list[Datapoint]]:
+    """fetch_statistics for the trimmed statistics (Datapoint.trimmed): TM, TC, TS, WM and PR.
+
+    Computed from the same data as the percentiles: each stored sample is sum/count weighted by count,
+    a period with a negative value or a statistic set of distinct values has none (see
+    watchkeeper.statistics). Percent bounds are the nearest-rank percentiles of the period's values
+    (quantilesExactWeighted, as pNN); a value is inside when lower < value <= upper. One statement per run
+    of fingerprints (statements_for): the period's values are gathered into arrays and every requested
+    statistic is summed over them, on ClickHouse 18.16 and chdb alike.
+    """
+    quantiles, parts = _trimmed_columns(statistics)
+    result: dict[int, list[Datapoint]] = {}
+    for fingerprints, conditions in _chunk_conditions(series, start, end, unit):
+        result.update((fingerprint, []) for fingerprint in fingerprints)
+        columns = engine.query_columns(
+            # q is selected although unread: 18.16 prunes a subquery column only a lambda reads.
+            f"SELECT fingerprint, bucket, u, n, total, low, high, exact, {', '.join(parts)}"
+            f"{', q' if quantiles else ''} FROM ("
+            f"SELECT fingerprint, {_bucket(start, period)}, u, sum(c) AS n, sum(s) AS total, min(lo) AS low, "
+            f"max(hi) AS high, {_EXACT} AS exact, groupArray(s / c) AS vs, groupArray(c) AS ws{quantiles} "
+            f"FROM {_samples(tier, conditions)} GROUP BY fingerprint, bucket, u"
+            ") ORDER BY fingerprint, bucket, u"
+        )
+        if not columns:
+            continue
+        for row, (fingerprint, bucket, unit_of, count, total, low, high, exact) in enumerate(zip(*columns[:8])):
+            found: dict[ExtendedStatistic, float] = {}
+            for index, statistic in enumerate(statistics) if exact else ():
+                value = finish_trimmed(statistic.kind, float(columns[8 + 2 * index][row]),
+                                       float(columns[9 + 2 * index][row]), float(count))
+                if value is not None:
+                    found[statistic] = value
+            result[int(fingerprint)].append(Datapoint(
+                timestamp=int(bucket), unit=str(unit_of), sample_count=float(count), sum=float(total),
+                minimum=float(low), maximum=float(high), trimmed=found,
             ))
     return result
 
