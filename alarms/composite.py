@@ -322,3 +322,36 @@ def actions_suppressed_by(suppressor: SuppressorView, composite_alarm_since: flo
     if now < composite_alarm_since + wait_period:
         return "WaitPeriod"
     return None
+
+
+Release = Literal["wait", "send", "suppress"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDecision:
+    """What to do now with a composite's ALARM actions deferred by ActionsSuppressorWaitPeriod, and why."""
+
+    release: Release
+    why: str
+
+
+def release_deferred(suppressor_name: str, suppressor: SuppressorView, alarm_since: float, wait_period: int,
+                     still_in_that_alarm: bool, now: float) -> PendingDecision:
+    """The ActionsSuppressorWaitPeriod rule for actions deferred when the composite went to ALARM at
+    alarm_since while the suppressor was not in ALARM.
+
+    The suppressor reaching ALARM within the wait suppresses them (decided as soon as it is seen: it is
+    in ALARM, or left ALARM after alarm_since); a composite that left that ALARM state before the wait
+    ended has them suppressed too (its ALARM is over); otherwise they are sent once the wait has ended.
+    """
+    if suppressor.value == "ALARM" or (suppressor.left_alarm_at is not None
+                                       and suppressor.left_alarm_at >= alarm_since):
+        return PendingDecision("suppress", f"ActionsSuppressor {suppressor_name} (entered ALARM within "
+                                           f"ActionsSuppressorWaitPeriod {wait_period} s)")
+    if not still_in_that_alarm:
+        return PendingDecision("suppress", f"the alarm left ALARM within ActionsSuppressorWaitPeriod "
+                                           f"{wait_period} s")
+    if now < alarm_since + wait_period:
+        return PendingDecision("wait", f"ActionsSuppressor {suppressor_name} (WaitPeriod)")
+    return PendingDecision("send", f"ActionsSuppressor {suppressor_name} did not enter ALARM within "
+                                   f"ActionsSuppressorWaitPeriod {wait_period} s")

@@ -7,7 +7,8 @@
                           "newState":{...}}
     Action               Successfully executed action <uri>
                          Failed to execute action <uri>. Received error: "<why>"
-                         {"actionState":"Succeeded"|"Failed"|"Suppressed","stateUpdateTimestamp":<ms>,
+                         Suppressed action <uri>: <why> | Released action <uri>: <why> (wait period over)
+                         {"actionState":"Succeeded"|"Failed"|"Suppressed"|"Released","stateUpdateTimestamp":<ms>,
                           "notificationResource":<uri>, ...}
 """
 
@@ -80,3 +81,10 @@ def action_suppressed(name: str, uri: str, state_change_ms: int, timestamp_ms: i
     data = {"actionState": "Suppressed", "stateUpdateTimestamp": state_change_ms, "notificationResource": uri,
             "suppressedBy": why}
     return _item(name, timestamp_ms, "Action", f"Suppressed action {uri}: {why}", data)
+
+
+def action_released(name: str, uri: str, state_change_ms: int, timestamp_ms: int, why: str) -> HistoryItem:
+    """A composite's action deferred by ActionsSuppressorWaitPeriod, released to be sent now."""
+    data = {"actionState": "Released", "stateUpdateTimestamp": state_change_ms, "notificationResource": uri,
+            "releasedBecause": why}
+    return _item(name, timestamp_ms, "Action", f"Released action {uri}: {why}", data)

@@ -84,7 +84,8 @@ class MetricStatSpec(Strict):
     def _known_stat(cls, value: str) -> str:
         if value in BASIC_STATISTICS or parse_extended_statistic(value) is not None:
             return value
-        raise PydanticCustomError("stat", "allowed SampleCount, Average, Sum, Minimum, Maximum or pNN.NN/tmNN/TM(a%:b%)/PR(a:b)/...")
+        raise PydanticCustomError("stat", "allowed SampleCount, Average, Sum, Minimum, Maximum or "
+                                          "pNN.NN/tmNN/TM(a%:b%)/PR(a:b)/...")
 
 
 class MetricDataQuery(Strict):
@@ -117,7 +118,8 @@ class PutMetricAlarm(AlarmBase):
     MetricName: str | None = Field(default=None, min_length=1, max_length=255)
     Namespace: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[^:].*$")
     Statistic: Literal["SampleCount", "Average", "Sum", "Minimum", "Maximum"] | None = None
-    ExtendedStatistic: str | None = Field(default=None, description="p0.0..p100, tmNN, tcNN, tsNN, wmNN, TM(a%:b%), TM(a:b), IQM, PR(a:b).")
+    ExtendedStatistic: str | None = Field(
+        default=None, description="p0.0..p100, tmNN, tcNN, tsNN, wmNN, TM(a%:b%), TM(a:b), IQM, PR(a:b).")
     Dimensions: list[Dimension] = Field(default_factory=list, max_length=30)
     Period: int | None = Field(default=None, description="10, 20, 30 or a multiple of 60 seconds.")
     Unit: UnitName | None = None

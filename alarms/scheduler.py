@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from alarms.composite import ChildState, Node, evaluate_composite, parse_rule, referenced
-from alarms.composite import SuppressorView, actions_suppressed_by
 from alarms.evaluate import AlarmState, PeriodValue, evaluate, evaluation_range, newest_complete_period
 from alarms.mathexpr import evaluate_metrics
-from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue
+from alarms.model import PutMetricAlarm, StateValue
 from alarms.notify.message import alarm_arn
+from alarms.pending import DeferredActions, hold_at_transition
 from alarms.store import AlarmStore, Lease, StoredDefinition, StoredState
 from alarms.transitions import StateChange, Transitions, initial_state
 from watchkeeper.config.settings import RetentionSettings
@@ -247,6 +247,7 @@ class Scheduler:
         self._last_cycle: float | None = None
         self._models: dict[str, _Parsed] = {}
         self._leading = False
+        self._deferred = DeferredActions(store, transitions)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -268,11 +269,13 @@ class Scheduler:
         now = self._clock() if now is None else now
         if not self._lease.hold(now):
             self._leading = False
+            self._deferred.follow()
             return CycleReport(leading=False)
         report = CycleReport(leading=True)
         if not self._leading:
-            # Newly leading: finish what a previous leader (or this process before a restart) left undone.
-            self._transitions.resume()
+            # Newly leading: finish what a previous leader (or this process before a restart) left undone,
+            # except actions deferred by a wait period: they are released when their wait ends.
+            self._transitions.resume(self._deferred.lead())
             self._leading = True
         definitions = self._store.definitions()
         # Every state, unfiltered: an IN list of 10,000 alarm names exceeds ClickHouse's max_query_size (256 KiB).
@@ -282,7 +285,10 @@ class Scheduler:
         changes = self._evaluate_metric_alarms(definitions, states, now, report)
         changes += self._evaluate_composites(definitions, states, now, report)
         self._last_cycle = now
-        self._transitions.commit(changes)
+        rows = self._transitions.commit(changes)
+        self._deferred.defer(changes, rows)
+        states.update((row.name, row) for row in rows)
+        self._deferred.release(definitions, states, now)
         report.transitions = sum(c.value != c.old.value for c in changes)
         return report
 
@@ -320,8 +326,9 @@ class Scheduler:
             result = evaluate_composite(alarm.AlarmRule, rules[name], children, AlarmState(state.value), now)
             report.evaluated += 1
             if result.transition:
+                held_by, deferred = hold_at_transition(alarm, states, result.state, now)
                 changes.append(StateChange(definitions[name], state, result.state, result.reason,
-                                           result.reason_data or "", _held_by(alarm, states, result.state, now)))
+                                           result.reason_data or "", held_by, deferred))
                 states[name] = _moved(state, result.state, now)
         return changes
 
@@ -353,16 +360,3 @@ def _moved(state: StoredState, value: StateValue, now: float) -> StoredState:
     now_ms = int(now * 1000)
     return StoredState(state.name, value, state.value, state.reason, state.reason_data, now_ms,
                        now_ms, state.transition_id)
-
-
-def _held_by(alarm: PutCompositeAlarm, states: Mapping[str, StoredState], value: StateValue, now: float) -> str | None:
-    """Why the ActionsSuppressor holds this transition's actions (Alarm or ExtensionPeriod), or None."""
-    if alarm.ActionsSuppressor is None or value != "ALARM" or alarm.ActionsSuppressor not in states:
-        return None
-    suppressor = states[alarm.ActionsSuppressor]
-    left = suppressor.transitioned_ms / 1000 if suppressor.previous == "ALARM" else None
-    # The wait period would hold actions until the suppressor had time to reach ALARM; a transition is
-    # announced once, so only the suppressor's own ALARM state and its extension period apply here.
-    why = actions_suppressed_by(SuppressorView(suppressor.value, left), now, 0,
-                                alarm.ActionsSuppressorExtensionPeriod or 0, now)
-    return f"ActionsSuppressor {alarm.ActionsSuppressor} ({why})" if why else None

@@ -10,7 +10,7 @@ not finished, so nothing is lost and nothing finished is sent twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from alarms import history
@@ -34,6 +34,9 @@ class StateChange:
     reason: str
     reason_data: str
     actions_held_by: str | None = None  # why a composite's ActionsSuppressor holds its actions
+    # A composite's ALARM actions deferred by ActionsSuppressorWaitPeriod: stored, not acted on here
+    # (alarms/pending.py; the scheduler releases them with `release`).
+    actions_deferred: bool = False
 
 
 def initial_state(name: str, now_ms: int) -> StoredState:
@@ -77,7 +80,8 @@ class Transitions:
         updates = [history.state_update(c.old.name, (c.old.value, c.old.reason, c.old.reason_data),
                                         (c.value, c.reason, c.reason_data), now_ms) for c in changes]
         transitioned = [(change.definition, row, change.actions_held_by)
-                        for change, row in zip(changes, rows, strict=True) if change.value != change.old.value]
+                        for change, row in zip(changes, rows, strict=True)
+                        if change.value != change.old.value and not change.actions_deferred]
         self._act(transitioned, updates)
         return rows
 
@@ -110,14 +114,20 @@ class Transitions:
         for message, uris in messages:
             self._dispatcher.submit(message, uris)
 
-    def resume(self) -> int:
-        """Re-queue the actions of persisted transitions not yet finished; how many transitions."""
+    def release(self, transitions: Sequence[tuple[StoredDefinition, StoredState, str | None]],
+                history_first: Sequence[HistoryItem] = ()) -> None:
+        """Act on deferred transitions now: send, or record as suppressed with the reason given."""
+        self._act(transitions, history_first)
+
+    def resume(self, deferred: Collection[tuple[str, int]] = ()) -> int:
+        """Re-queue the actions of persisted transitions not yet finished, except the deferred ones (name,
+        transition id) that wait for their release; how many transitions."""
         self._dispatcher.flush()  # what this process finished counts as finished only once it is written
         definitions = self._store.definitions()
         states = self._store.states()  # unfiltered: see Scheduler.run_cycle (max_query_size)
         due = [s for s in states.values()
                if s.name in definitions and s.transition_id and actions_for(definitions[s.name].model, s.value)
-               and not self._dispatcher.has(s.name, s.transition_id)]
+               and not self._dispatcher.has(s.name, s.transition_id) and (s.name, s.transition_id) not in deferred]
         done = self._store.actions_done([(s.name, s.transition_id) for s in due],
                                         min((s.transitioned_ms for s in due), default=0))
         unfinished = [s for s in due if (s.name, s.transition_id) not in done]
