@@ -4,7 +4,8 @@ Delivery is at least once: a position is committed only after every insert
 carrying its rows succeeded, so a crash anywhere redelivers, never loses.
 Redelivered rows carry the same event ids (derived from batch id and item
 index) and the tables are ReplacingMergeTrees read FINAL, so they count once.
-See docs/collector.md.
+Inserts run on a thread of their own (insert_thread.py), one at a time and in
+sealing order, while this loop converts the next batch. See docs/collector.md.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import contextvars
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from collector.buffers import Batch, TableBuffers
 from collector.deadletter import DeadLetters
+from collector.insert_thread import InsertThread
 from collector.ledger import CommitLedger
 from collector.source import Record, Source
 from collector.writers import rows_for
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # Short enough that a stop request or a due buffer is noticed promptly.
 _MAX_POLL_S = 0.5
+# While an insert is in flight a poll finding nothing returns this soon, so the insert's end
+# (settling its records, allowing their commit, starting the next insert) is noticed promptly.
+_POLL_WHILE_INSERTING_S = 0.02
 _FIRST_BACKOFF_S = 0.5
 
 
@@ -60,7 +65,9 @@ class Collector:
         self._after_insert = after_insert
         self._buffers = TableBuffers(settings.max_rows, settings.max_age_s)
         self._ledger = CommitLedger()
+        # Sealed batches in insert order; the first is the one in flight while the insert thread is busy.
         self._sealed: deque[Batch] = deque()
+        self._inserts = InsertThread(engine)
         self._stopping = threading.Event()
         self._backoff_s = 0.0
         self._retry_at: float | None = None
@@ -76,6 +83,7 @@ class Collector:
                 self.step()
             self._drain()
         finally:
+            self._inserts.close()
             self._source.close()
             self._dead_letters.close()
 
@@ -83,7 +91,7 @@ class Collector:
         self._stopping.set()
 
     def step(self) -> None:
-        """One round: poll, convert, insert what is due (or retry), commit what is stored."""
+        """One round: poll, convert, hand what is due to the insert thread (or retry), commit what is stored."""
         records = self._source.poll(self._poll_timeout())
         # A rebalance happens inside poll, before its records: forget the old positions first.
         self._ledger.forget(self._source.take_revoked())
@@ -92,7 +100,7 @@ class Collector:
         for record in records:
             self._accept(record)
         self._sealed.extend(self._buffers.seal_due(time.monotonic()))
-        self._insert_sealed()
+        self._advance_inserts(drain=False)
         self._commit()
 
     def stats(self) -> dict[str, Any]:
@@ -113,6 +121,8 @@ class Collector:
 
     def _poll_timeout(self) -> float:
         now = time.monotonic()
+        if self._inserts.busy:
+            return _POLL_WHILE_INSERTING_S
         if self._retry_at is not None:
             return min(_MAX_POLL_S, max(0.0, self._retry_at - now))
         due_in = self._buffers.next_due_in(now)
@@ -137,23 +147,40 @@ class Collector:
         for table, columns in filled.items():
             self._buffers.add(table, columns, pending, now)
 
-    def _insert_sealed(self) -> None:
-        """Insert sealed batches in order; on failure keep them, pause the source and back off."""
-        if self._retry_at is not None and time.monotonic() < self._retry_at:
-            return
-        while self._sealed:
-            batch = self._sealed[0]
-            try:
-                self._engine.insert(batch.table, batch.columns)
-            except StorageError as error:
-                self._storage_failed(batch, error)
+    def _advance_inserts(self, drain: bool) -> None:
+        """Settle the insert that ended, then hand the next sealed batch to the insert thread.
+
+        The loop waits for the insert in flight only when a table has another batch sealed
+        behind it: memory then holds at most one batch inserting and one waiting per table.
+        With drain, every sealed batch is inserted before returning, one attempt each.
+        """
+        while True:
+            finished = self._inserts.take_finished(wait=drain or self._backlogged())
+            if finished is not None:
+                self._settle(*finished)
+            if self._inserts.busy or not self._sealed or self._backing_off():
                 return
-            self._sealed.popleft()
-            batch.settle()
-            self._stats.inserts += 1
-            self._stats.rows_inserted[batch.table] = self._stats.rows_inserted.get(batch.table, 0) + batch.rows
-            if self._after_insert is not None:
-                self._after_insert(batch)
+            self._inserts.start(self._sealed[0])
+            if not drain:
+                return
+
+    def _backlogged(self) -> bool:
+        return self._inserts.busy and max(Counter(batch.table for batch in self._sealed).values()) > 1
+
+    def _backing_off(self) -> bool:
+        return self._retry_at is not None and time.monotonic() < self._retry_at
+
+    def _settle(self, batch: Batch, error: StorageError | None) -> None:
+        """The outcome of batch's insert: on success its records may be committed; on failure it stays first."""
+        if error is not None:
+            self._storage_failed(batch, error)
+            return
+        self._sealed.popleft()
+        batch.settle()
+        self._stats.inserts += 1
+        self._stats.rows_inserted[batch.table] = self._stats.rows_inserted.get(batch.table, 0) + batch.rows
+        if self._after_insert is not None:
+            self._after_insert(batch)
         if self._retry_at is not None:
             log.info("ClickHouse accepts inserts again; resuming consumption")
             self._retry_at = None
@@ -179,7 +206,7 @@ class Collector:
         """On stop: insert everything held (one attempt) and commit what that covers."""
         self._sealed.extend(self._buffers.seal_all())
         self._retry_at = None
-        self._insert_sealed()
+        self._advance_inserts(drain=True)
         if self._sealed:
             log.warning("stopping with %d rows not inserted; their records stay uncommitted and will be "
                         "delivered again", sum(batch.rows for batch in self._sealed))
