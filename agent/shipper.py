@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -25,9 +25,9 @@ from kafka.errors import InvalidRecordError, KafkaError, MessageSizeTooLargeErro
 from watchkeeper.config.settings import KafkaSettings
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
-from watchkeeper.transport.kafka import MAX_REQUEST_BYTES, make_producer
+from watchkeeper.transport.kafka import MAX_REQUEST_BYTES, envelope_zstd_level, make_producer
 from watchkeeper.transport.spool import Spool
-from watchkeeper.wire import Envelope, decode, frame, unframe
+from watchkeeper.wire import Envelope, compress, decode, frame, unframe
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ def _halves(envelope: Envelope, items: list[dict[str, Any]], batch_id: str, max_
         _halves(envelope, items[half:], f"{batch_id}.1", max_bytes)
 
 
+def _handed_over(entries: list[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+    """The entries in order, each removed from the list as it is given out."""
+    entries.reverse()
+    while entries:
+        yield entries.pop()
+
+
 class Shipper:
     """Spool-backed delivery of envelopes to Kafka (or, with no producer, into the spool only)."""
 
@@ -76,8 +83,10 @@ class Shipper:
         max_batch_bytes: int = 64 * 1024 * 1024,
         delivery_timeout_s: float = 30.0,
         retry_max_s: float = 30.0,
+        zstd_level: int | None = None,
     ) -> None:
         self.spool = spool
+        self._zstd_level = zstd_level
         self._producer_factory = producer_factory
         self._topic_for = topic_for
         self._max_batch_bytes = max_batch_bytes
@@ -96,17 +105,26 @@ class Shipper:
     @classmethod
     def to_kafka(cls, spool: Spool, settings: KafkaSettings) -> Shipper:
         """A Shipper sending to the topics and with the limits the settings name."""
+        zstd_level = envelope_zstd_level(settings)
         return cls(
             spool,
-            lambda: make_producer(settings),
+            lambda: make_producer(settings, values_compressed=zstd_level is not None),
             lambda kind: settings.topic(kind.value),
             max_batch_bytes=settings.max_in_flight_bytes,
             delivery_timeout_s=settings.request_timeout_s,
+            zstd_level=zstd_level,
         )
 
     def submit(self, envelope: Envelope) -> int:
-        """Append the envelope to the spool (durable per its fsync policy); return its spool sequence."""
-        return self.spool.append(frame(envelope.kind, envelope.host, envelope.encode()))
+        """Append the envelope to the spool (durable per its fsync policy); return its spool sequence.
+
+        With a zstd level the envelope is compressed here, once: the spool then writes and fsyncs
+        a tenth of the bytes, and the forwarder hands the very same bytes to Kafka.
+        """
+        encoded = envelope.encode()
+        if self._zstd_level is not None:
+            encoded = compress(encoded, self._zstd_level)
+        return self.spool.append(frame(envelope.kind, envelope.host, encoded))
 
     def start(self) -> None:
         """Start the forwarder. Without a producer (embedded mode) the spool is the transport: nothing to start."""
@@ -159,6 +177,7 @@ class Shipper:
             entries = self.spool.read(READ_MAX_ENTRIES, self._max_batch_bytes, None)
             if not entries:
                 continue
+            last_seq = entries[-1][0]
             try:
                 self._send(entries)
             except Exception as error:  # noqa: BLE001 - any failure means: keep the batch, retry later
@@ -169,19 +188,23 @@ class Shipper:
                 self._pause(retry_in)
                 retry_in = min(retry_in * 2, self._retry_max_s)
                 continue
-            self.spool.ack(entries[-1][0])
+            self.spool.ack(last_seq)
             self._note_reachability(True, None)
             retry_in = RETRY_FIRST_S
 
     def _send(self, entries: list[tuple[int, bytes]]) -> None:
-        """Send a read batch and return only when Kafka acknowledged every record of it."""
+        """Send a read batch and return only when Kafka acknowledged every record of it.
+
+        Empties entries as it goes: once the producer holds its copy of an entry, the spool's copy
+        is let go, so a read batch is in memory about once (not twice) while Kafka acknowledges it.
+        """
         if self._producer is None:
             assert self._producer_factory is not None  # start() runs the forwarder only with a factory
             self._producer = self._producer_factory()
         producer = self._producer
         pending = []
         rejected = 0
-        for seq, entry in entries:
+        for seq, entry in _handed_over(entries):
             try:
                 kind, key, payload = unframe(entry)
                 parts = split_oversize(payload)

@@ -1,8 +1,11 @@
 """The wire format: one Kafka record (or spool entry) = one envelope = a batch of events of one kind.
 
 An envelope is JSON (orjson) with a schema version, so a collector can refuse
-what it does not understand instead of guessing. Compression is left to Kafka
-(zstd by default) and to the spool, which see whole batches.
+what it does not understand instead of guessing. It travels either as that JSON
+(Kafka or nobody compresses it) or as one zstd frame of it: the agent compresses
+each batch once and the same bytes go into its spool and onto Kafka (see
+docs/logs-agent.md); `decode` tells the two apart by the zstd magic, which JSON
+never starts with.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import zstandard
 
 from watchkeeper.errors import WireError
 from watchkeeper.events import Kind
 
 SCHEMA_VERSION = 1
+ZSTD_FRAME_MAGIC = b"\x28\xb5\x2f\xfd"
+# A compressed envelope claiming more than this is refused before anything is allocated for it.
+MAX_ENVELOPE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,9 @@ def make_envelope(kind: Kind, agent_id: str, host: str, items: list[dict[str, An
 
 
 def decode(payload: bytes) -> Envelope:
-    """Decode and validate the envelope's frame; items are validated by their table's writer."""
+    """Decode (and decompress) and validate the envelope's frame; items are validated by their table's writer."""
+    if payload[:4] == ZSTD_FRAME_MAGIC:
+        payload = _decompressed(payload)
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError as error:
@@ -95,6 +104,21 @@ def decode(payload: bytes) -> Envelope:
         created=float(data["created"]),
         version=version,
     )
+
+
+def compress(encoded: bytes, level: int) -> bytes:
+    """An encoded envelope as one zstd frame (with its size in the header, which decode checks)."""
+    return zstandard.ZstdCompressor(level=level).compress(encoded)
+
+
+def _decompressed(payload: bytes) -> bytes:
+    try:
+        size = zstandard.frame_content_size(payload)
+        if not 0 <= size <= MAX_ENVELOPE_BYTES:
+            raise WireError(f"compressed envelope announces {size} bytes; allowed: 0 to {MAX_ENVELOPE_BYTES}")
+        return zstandard.ZstdDecompressor().decompress(payload)
+    except zstandard.ZstdError as error:
+        raise WireError(f"compressed envelope is damaged: {error}") from None
 
 
 # A routed entry, as the spool stores it: the kind and the Kafka key travel beside the

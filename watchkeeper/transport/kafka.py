@@ -30,6 +30,10 @@ LINGER_MS = 5
 # behind it stalled). The client check is raised; the broker stays the judge of what fits.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 DEADLETTER = "deadletter"
+# With `compression = "zstd"` the agent compresses each envelope itself, once, and the same bytes go into its
+# spool and onto Kafka (watchkeeper.wire.compress). Level 1: on 2 MiB of access-log lines it takes half the CPU
+# of zstd's default level 3 (which kafka-python uses) for a frame 2 % larger.
+ENVELOPE_ZSTD_LEVEL = 1
 
 
 def _connection_options(settings: KafkaSettings) -> dict[str, Any]:
@@ -48,18 +52,26 @@ def _connection_options(settings: KafkaSettings) -> dict[str, Any]:
     }
 
 
-def make_producer(settings: KafkaSettings) -> KafkaProducer:
+def envelope_zstd_level(settings: KafkaSettings) -> int | None:
+    """The zstd level at which the agent compresses its envelopes itself, or None: the producer compresses."""
+    return ENVELOPE_ZSTD_LEVEL if settings.compression == "zstd" else None
+
+
+def make_producer(settings: KafkaSettings, *, values_compressed: bool = False) -> KafkaProducer:
     """An idempotent producer waiting for all in-sync replicas.
 
+    values_compressed: the caller sends values it compressed itself (envelope_zstd_level), so the
+    producer does not spend a second compression on them.
     kafka-python 3.0 has no buffer_memory: in-flight memory is bounded by the caller
     sending at most settings.max_in_flight_bytes before it waits for delivery (the
     agent's Shipper reads the spool in batches of that size).
     """
+    compress = settings.compression != "none" and not values_compressed
     return KafkaProducer(
         **_connection_options(settings),
         acks="all",
         enable_idempotence=True,
-        compression_type=None if settings.compression == "none" else settings.compression,
+        compression_type=settings.compression if compress else None,
         linger_ms=LINGER_MS,
         max_request_size=MAX_REQUEST_BYTES,
         # Give up on a batch within the request timeout so the caller can spool and retry.
