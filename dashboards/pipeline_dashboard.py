@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.metric_sql import HOST, SELF_NAMESPACE, STEP, dimension, join_labels, metric_timeseries, tier_variables
+from dashboards.metric_sql import (HOST, LARGEST, RATE, SELF_NAMESPACE, TOTAL, dimension, join_labels, metric_timeseries,
+                                   tier_variables)
 from dashboards.model import DashboardSpec, PanelSpec
 from watchkeeper.storage.sql import quote
 
@@ -36,9 +37,10 @@ SELF_METRICS = (
 )
 
 _AGENT_LABELS = join_labels(SELF_NAMESPACE, "metric_name = 'AgentHeartbeat'", {"host": HOST})
+# No FINAL and no fold: a duplicate row has the same ts, which cannot change max(ts).
 HEARTBEATS = (
     "SELECT host, toDateTime(max(last_ts)) AS last_heartbeat, toUInt32(now()) - max(last_ts) AS seconds_since "
-    "FROM (SELECT fingerprint, toUInt32(max(ts)) AS last_ts FROM ${metrics_table} FINAL "
+    "FROM (SELECT fingerprint, toUInt32(max(ts)) AS last_ts FROM ${metrics_table} "
     f"WHERE namespace = {quote(SELF_NAMESPACE)} AND metric_name = 'AgentHeartbeat' AND $__timeFilter(ts) "
     f"GROUP BY fingerprint) AS latest {_AGENT_LABELS} "
     "GROUP BY host ORDER BY seconds_since DESC, host"
@@ -54,7 +56,7 @@ def _collector(metric: str, by: str, value: str) -> str:
 def _largest(metric: str) -> str:
     """The largest value across hosts per bucket: one line, whatever the fleet size (the heartbeat
     table names the hosts)."""
-    return metric_timeseries((metric,), "'largest host'", value="max(max)", namespace=SELF_NAMESPACE,
+    return metric_timeseries((metric,), "'largest host'", value=LARGEST, namespace=SELF_NAMESPACE,
                              host_filter=False)
 
 
@@ -65,13 +67,13 @@ def spec() -> DashboardSpec:
                   width=8, height=9, unit="bytes"),
         PanelSpec("Largest spool (envelopes)", "timeseries", _largest("SpoolRecords"),
                   width=8, height=9),
-        PanelSpec("Kafka consumer lag", "timeseries", _collector("ConsumerLag", "topic", "max(max)"),
+        PanelSpec("Kafka consumer lag", "timeseries", _collector("ConsumerLag", "topic", LARGEST),
                   width=12, height=9),
-        PanelSpec("Collector insert rate", "timeseries", _collector("RowsInserted", "table", f"sum(sum) / {STEP}"),
+        PanelSpec("Collector insert rate", "timeseries", _collector("RowsInserted", "table", RATE),
                   width=12, height=9, unit="rowsps"),
-        PanelSpec("Insert errors", "timeseries", _collector("InsertErrors", "table", "sum(sum)"),
+        PanelSpec("Insert errors", "timeseries", _collector("InsertErrors", "table", TOTAL),
                   width=12, height=9),
-        PanelSpec("Dead letters", "timeseries", _collector("DeadLetters", "topic", "sum(sum)"),
+        PanelSpec("Dead letters", "timeseries", _collector("DeadLetters", "topic", TOTAL),
                   width=12, height=9),
     )
     return DashboardSpec(uid=UID, title="Watchkeeper / Pipeline health",

@@ -3,8 +3,11 @@
 Rollups are recomputed from the deduplicated raw samples (FINAL) for whole
 buckets and written into ReplacingMergeTree tables keyed by bucket, so running
 them twice, from two collectors, or again after late data arrived, replaces a
-bucket instead of adding to it. Each run redoes the recent buckets (late data)
-and catches up from the newest stored bucket (downtime).
+bucket instead of adding to it. Each insert is stamped with its own version (the
+rollup's wall-clock time in microseconds), so until a merge folds them, readers keep
+the newest rollup of a bucket by argMax(column, version) without FINAL
+(migrations/m0101_rollup_versions.py). Each run redoes the recent buckets (late
+data) and catches up from the newest stored bucket (downtime).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ class Tier:
 
 
 TIERS = (Tier("metric_samples_5m", 300, 3600), Tier("metric_samples_1h", 3600, 3 * 3600))
-ROLLUP_COLUMNS = "namespace, metric_name, fingerprint, ts, count, sum, min, max, unit"
+ROLLUP_COLUMNS = "namespace, metric_name, fingerprint, ts, count, sum, min, max, unit, version"
 
 
 def _newest_bucket(engine: Engine, tier: Tier) -> int | None:
@@ -45,6 +48,8 @@ def _oldest_raw(engine: Engine) -> int | None:
 def roll_up(engine: Engine, now: float | None = None) -> dict[str, int]:
     """Recompute every closed bucket that may have changed; return buckets-range width written per tier."""
     moment = int(time.time() if now is None else now)
+    # The real clock, not `now`: a later rollup must outrank an earlier one whatever time it was asked about.
+    version = time.time_ns() // 1000
     written = {}
     for tier in TIERS:
         end = moment // tier.seconds * tier.seconds  # the current bucket is still open
@@ -57,7 +62,7 @@ def roll_up(engine: Engine, now: float | None = None) -> dict[str, int]:
         engine.command(
             f"INSERT INTO {tier.table} ({ROLLUP_COLUMNS}) "
             f"SELECT namespace, metric_name, fingerprint, {bucket} AS bucket, sum(count), sum(sum), min(min), "
-            "max(max), any(unit) FROM metric_samples FINAL "
+            f"max(max), any(unit), {version} FROM metric_samples FINAL "
             f"WHERE ts >= toDateTime({start}) AND ts < toDateTime({end}) "
             "GROUP BY namespace, metric_name, fingerprint, bucket"
         )

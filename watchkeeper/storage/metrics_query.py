@@ -128,15 +128,13 @@ def _samples(tier: Tier, conditions: str) -> str:
     A batch delivered twice leaves rows with the same sort key (down to event_id) until a merge folds
     them; grouping by that key and taking each column of the highest version folds them exactly as
     FINAL would (a recomputed metric-filter datapoint outranks the one it replaces), at a third of
-    FINAL's cost. The rollup tiers have no event_id (a row is replaced by a newer rollup of the same
-    minute), so they are read FINAL, which keeps the newest.
+    FINAL's cost. A rollup tier's bucket rolled up again leaves two rows of the same (fingerprint, ts)
+    (event_id is 0 there) until a merge; the newer rollup has the higher version (maintenance.roll_up),
+    so the same fold keeps it, as FINAL would, without FINAL's merge of 30 days of partitions.
     """
-    if tier is Tier.RAW:
-        return ("(SELECT fingerprint, ts, argMax(unit, version) AS u, argMax(count, version) AS c, "
-                "argMax(sum, version) AS s, argMax(min, version) AS lo, argMax(max, version) AS hi "
-                f"FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
-    return (f"(SELECT fingerprint, ts, unit AS u, count AS c, sum AS s, min AS lo, max AS hi "
-            f"FROM {tier.table} FINAL WHERE {conditions})")
+    return ("(SELECT fingerprint, ts, argMax(unit, version) AS u, argMax(count, version) AS c, "
+            "argMax(sum, version) AS s, argMax(min, version) AS lo, argMax(max, version) AS hi "
+            f"FROM {tier.table} WHERE {conditions} GROUP BY fingerprint, ts, event_id)")
 
 
 # Whether a period's values are known exactly (percentiles and trimmed statistics exist): no negative value

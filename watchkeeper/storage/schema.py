@@ -19,6 +19,7 @@ from watchkeeper.config.settings import RetentionSettings, Settings
 from watchkeeper.storage import migrations as migrations_package
 from watchkeeper.storage.capabilities import Capabilities
 from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.sql import quote
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Context:
     caps: Capabilities
     retention: RetentionSettings
     audit_retention_days: int = 90
+    engine: Engine | None = None
 
     def retention_days(self, area: str) -> int:
         """Days to keep an area's data: 'audit' or a RetentionSettings field such as 'metrics_days'."""
@@ -38,6 +40,15 @@ class Context:
         if not self.caps.ttl:
             return ""
         return f" TTL {column} + INTERVAL {days} DAY"
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether table already has column. 18.16 lacks ADD COLUMN IF NOT EXISTS, so a migration that adds
+        columns asks first to stay idempotent (statements are rendered just before they run)."""
+        if self.engine is None:
+            return False
+        rows = self.engine.query("SELECT count() FROM system.columns WHERE database = currentDatabase() "
+                                 f"AND table = {quote(table)} AND name = {quote(column)}")
+        return bool(rows and int(rows[0][0]))
 
     def ttl_settings(self) -> str:
         return ", ttl_only_drop_parts = 1" if self.caps.ttl and self.caps.version >= (19, 15) else ""
@@ -85,9 +96,9 @@ def applied_versions(engine: Engine) -> dict[int, int]:
 def migrate(engine: Engine, settings: Settings | RetentionSettings | None = None) -> list[Migration]:
     """Apply every migration not yet recorded, in order; return those applied now."""
     if isinstance(settings, Settings):
-        ctx = Context(engine.capabilities, settings.retention, settings.audit.retention_days)
+        ctx = Context(engine.capabilities, settings.retention, settings.audit.retention_days, engine)
     else:
-        ctx = Context(engine.capabilities, settings or RetentionSettings())
+        ctx = Context(engine.capabilities, settings or RetentionSettings(), engine=engine)
     done = applied_versions(engine)
     applied = []
     for migration in all_migrations():
