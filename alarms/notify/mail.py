@@ -36,6 +36,21 @@ def compose(uri: str, message: AlarmMessage, sender: str) -> EmailMessage:
     return mail
 
 
+def _start_tls(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
+    """Upgrade to TLS, verifying the certificate against ca_file (or the system's CAs) and the host name;
+    a server that does not offer STARTTLS gets nothing in cleartext."""
+    server.ehlo()
+    if not server.has_extn("starttls"):
+        raise DeliveryError(f"SMTP {smtp.host}:{smtp.port} does not offer STARTTLS ([alarms.smtp] starttls = true); "
+                            "nothing sent in cleartext")
+    context = ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file is not None else None)
+    try:
+        server.starttls(context=context)
+    except ssl.SSLCertVerificationError as error:
+        raise DeliveryError(f"SMTP {smtp.host}:{smtp.port}: certificate not trusted ({error.verify_message}); "
+                            "set [alarms.smtp] ca_file to the CA that signed it") from None
+
+
 def send_mail(uri: str, message: AlarmMessage, smtp: SmtpSettings, timeout: float) -> str:
     to = recipients(uri)
     if not to:
@@ -43,7 +58,7 @@ def send_mail(uri: str, message: AlarmMessage, smtp: SmtpSettings, timeout: floa
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as server:
             if smtp.starttls:
-                server.starttls(context=ssl.create_default_context())
+                _start_tls(server, smtp)
             if smtp.username:
                 server.login(smtp.username, smtp.password or "")
             refused = server.send_message(compose(uri, message, smtp.from_address), to_addrs=to)

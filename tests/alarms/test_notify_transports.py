@@ -4,42 +4,23 @@ exec: with WK_ALARM_* and stdin, and a receiver that times out being retried wit
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session, SMTP
 
+from tests.alarms.smtp_support import Mailbox, authenticate, free_port
 from tests.alarms.service_support import NEWEST_PERIOD, metric_alarm, receiver, running, settings
 from watchkeeper.config.settings import SmtpSettings
 from watchkeeper.storage.engine import Engine
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-def _authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"alerts", b"pw")
-    return AuthResult(success=ok)
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=_authenticate,
+    port, mailbox = free_port(), Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
                             auth_require_tls=False)
     controller.start()
     yield mailbox, port

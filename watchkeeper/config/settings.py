@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, FilePath
 
 from watchkeeper.config._validate import Strict, validate
 from watchkeeper.errors import ConfigError, Problem
@@ -195,6 +195,9 @@ class SmtpSettings(Strict):
     starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before sending.")
     username: str | None = Field(default=None, description="Log in with this user (after STARTTLS, if set).")
     password: str | None = Field(default=None, description="Overridden by WATCHKEEPER_SMTP_PASSWORD.")
+    ca_file: FilePath | None = Field(
+        default=None, description="PEM file of the CA(s) that verify the server's STARTTLS certificate (a private "
+                                  "CA, a self-signed server); default: the system's trusted CAs.")
     from_address: str = Field(default="watchkeeper@localhost", description="The From: of alarm mails.")
 
 
