@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +135,27 @@ def test_dry_run_with_only_statistic_sets_has_no_trimmed_value() -> None:
     # tm90 datapoint and the alarm stays INSUFFICIENT_DATA.
     output = _dry_run("tm90", {"StatisticValues": {"SampleCount": 4, "Sum": 800, "Minimum": 100, "Maximum": 300}})
     assert output["StateValue"] == "INSUFFICIENT_DATA"
+
+
+TRIMMED_TEST_FILE = """
+alarms:
+  - {AlarmName: hot-samples, Namespace: CWAgent, MetricName: cpu, ExtendedStatistic: "TC(80:)",
+     Period: 60, EvaluationPeriods: 1, Threshold: 0, ComparisonOperator: GreaterThanThreshold}
+tests:
+  - name: a period counts its values above 80
+    start: 2024-05-01T12:00:00Z
+    series:
+      - {Namespace: CWAgent, MetricName: cpu, values: "10 95 10"}
+    expect:
+      - {alarm: hot-samples, at: 1m, state: OK}
+      - {alarm: hot-samples, at: 2m, state: ALARM}
+      - {alarm: hot-samples, at: 3m, state: OK}
+"""
+
+
+def test_alarm_test_files_take_trimmed_statistics(tmp_path: Path) -> None:
+    path = tmp_path / "trimmed.yaml"
+    path.write_text(TRIMMED_TEST_FILE)
+    result = CliRunner().invoke(cli, ["alarms", "test", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 expectations passed" in result.output
