@@ -11,7 +11,6 @@ injected: tests call `run_cycle(now)` directly.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import logging
@@ -27,14 +26,15 @@ from alarms.mathexpr import evaluate_metrics
 from alarms.model import PutMetricAlarm, StateValue
 from alarms.notify.message import alarm_arn
 from alarms.pending import DeferredActions, hold_at_transition
+from alarms.series_values import SeriesValues, columns_for, percentile_of
 from alarms.store import AlarmStore, Lease, StoredDefinition, StoredState
 from alarms.transitions import StateChange, Transitions, initial_state
 from watchkeeper.config.settings import RetentionSettings
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.events import normalise_dimensions
 from watchkeeper.storage.engine import Engine
-from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, fetch_statistics, fetch_trimmed, statements_for
-from watchkeeper.storage.metrics_query import tier_for
+from watchkeeper.storage.metrics_query import Datapoint, SeriesKey, Tier, fetch_period_columns, fetch_trimmed
+from watchkeeper.storage.metrics_query import statements_for, tier_for
 from watchkeeper.statistics import ExtendedStatistic, parse_extended_statistic
 
 log = logging.getLogger(__name__)
@@ -92,57 +92,27 @@ def _needs(alarm: PutMetricAlarm) -> list[tuple[str, _Need]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _percentile(statistic: str) -> float | None:
-    parsed = parse_extended_statistic(statistic)
-    return parsed.percentile if parsed is not None and parsed.kind == "p" else None
-
-
-@functools.lru_cache(maxsize=256)
 def _trimmed(statistic: str) -> ExtendedStatistic | None:
     """The parsed TM/TC/TS/WM/PR statistic, None for the basic statistics and percentiles."""
     parsed = parse_extended_statistic(statistic)
     return parsed if parsed is not None and parsed.kind != "p" else None
 
 
-_BASIC_STATISTICS: dict[str, Callable[[Datapoint], float | None]] = {
-    "SampleCount": lambda p: p.sample_count, "Sum": lambda p: p.sum, "Minimum": lambda p: p.minimum,
-    "Maximum": lambda p: p.maximum, "Average": lambda p: p.sum / p.sample_count if p.sample_count else None}
-
-
 def _merged(rows: list[Datapoint]) -> Datapoint:
     """One period's per-unit rows as one (an alarm that names no unit reads every unit's samples);
-    a percentile cannot be merged from per-unit percentiles, so a merged row has none."""
+    a trimmed statistic cannot be merged from per-unit values, so a merged row has none."""
     if len(rows) == 1:
         return rows[0]
     return Datapoint(rows[0].timestamp, sum(p.sample_count for p in rows), sum(p.sum for p in rows),
                      min(p.minimum for p in rows), max(p.maximum for p in rows), "")
 
 
-def _with_trimmed(read: list[Datapoint] | None, trimmed: list[Datapoint]) -> list[Datapoint]:
-    """A series' datapoints from fetch_trimmed, with the percentiles another read of it found."""
-    if not read:
-        return trimmed
-    percentiles = {(p.timestamp, p.unit): p.percentiles for p in read}
-    return [dataclasses.replace(p, percentiles=percentiles.get((p.timestamp, p.unit), {})) for p in trimmed]
-
-
-def _statistic(point: Datapoint, statistic: str) -> float | None:
-    basic = _BASIC_STATISTICS.get(statistic)
-    if basic is not None:
-        return basic(point)
-    percentile = _percentile(statistic)
-    if percentile is not None:
-        return point.percentiles.get(percentile)
-    trimmed = _trimmed(statistic)
-    return point.trimmed.get(trimmed) if trimmed is not None else None
-
-
-def period_values(points: Iterable[Datapoint], statistic: str) -> dict[int, PeriodValue]:
-    """Per-period values from a series' datapoints, rows of one period next to each other (time order)."""
+def trimmed_period_values(points: Iterable[Datapoint], statistic: ExtendedStatistic) -> dict[int, PeriodValue]:
+    """Per-period values of a trimmed statistic from fetch_trimmed's datapoints of one series (time order)."""
     out = {}
     for start, rows in itertools.groupby(points, key=_timestamp):
         point = _merged(list(rows))
-        value = _statistic(point, statistic)
+        value = point.trimmed.get(statistic)
         if value is not None:
             out[start] = PeriodValue(value, point.sample_count)
     return out
@@ -153,7 +123,12 @@ def _timestamp(point: Datapoint) -> int:
 
 
 class MetricReader:
-    """Per-period values of every need of a cycle, one fetch_statistics call per (period, unit)."""
+    """Per-period values of every need of a cycle, in a few statements per (period, unit).
+
+    The basic statistics and percentiles come back column by column (fetch_period_columns, see
+    series_values); percentiles cost most of a read, so only the series an ExtendedStatistic reads
+    get them, in their own statement. Trimmed statistics read the period's values in a third one.
+    """
 
     def __init__(self, engine: Engine, retention: RetentionSettings) -> None:
         self._engine = engine
@@ -169,29 +144,49 @@ class MetricReader:
         for (period, unit), members in groups.items():
             newest = newest_complete_period(now, period)
             start = newest - (max(m.periods for m in members) - 1) * period
-            tier = tier_for(start, int(now), self._retention)
-            # Percentiles cost most of a read: only the series an ExtendedStatistic reads get them.
-            percentile_keys = {m.key: None for m in members if _percentile(m.statistic) is not None}
-            basic_keys = [key for key in {m.key: None for m in members} if key not in percentile_keys]
-            percentiles = sorted({p for m in members if (p := _percentile(m.statistic)) is not None})
-            found: dict[int, list[Datapoint]] = {}
-            for keys, wanted in ((basic_keys, []), (list(percentile_keys), percentiles)):
-                if keys:
-                    found.update(fetch_statistics(self._engine, keys, start, newest + period, period,
-                                                  percentiles=wanted, unit=unit, tier=tier))
-                    statements += statements_for(keys)
-            # Trimmed statistics read the period's values in their own statement; a series read both ways
-            # keeps the basic statistics of either (they are the same) and gains the trimmed values.
-            trimmed_keys = {m.key: None for m in members if _trimmed(m.statistic) is not None}
-            trimmed = list(dict.fromkeys(s for m in members if (s := _trimmed(m.statistic)) is not None))
-            if trimmed_keys:
-                for fingerprint, points in fetch_trimmed(self._engine, list(trimmed_keys), start, newest + period,
-                                                         period, trimmed, unit=unit, tier=tier).items():
-                    found[fingerprint] = _with_trimmed(found.get(fingerprint), points)
-                statements += statements_for(list(trimmed_keys))
-            for member in members:
-                out[member] = period_values(found.get(member.key.fingerprint, []), member.statistic)
+            window = _Window(start, newest + period, period, unit, tier_for(start, int(now), self._retention))
+            trimmed = [m for m in members if _trimmed(m.statistic) is not None]
+            by_column = [m for m in members if _trimmed(m.statistic) is None]
+            percentile_keys = {m.key for m in by_column if percentile_of(m.statistic) is not None}
+            for readers in ([m for m in by_column if m.key not in percentile_keys],
+                            [m for m in by_column if m.key in percentile_keys]):
+                statements += self._read_columns(readers, window, out)
+            statements += self._read_trimmed(trimmed, window, out)
         return out, statements
+
+    def _read_columns(self, readers: list[_Need], window: _Window, out: dict[_Need, dict[int, PeriodValue]]) -> int:
+        """Basic statistics and percentiles of the readers' series, as few columns as they use."""
+        if not readers:
+            return 0
+        keys = list({m.key: None for m in readers})
+        percentiles = sorted({p for m in readers if (p := percentile_of(m.statistic)) is not None})
+        found = SeriesValues(fetch_period_columns(
+            self._engine, keys, window.start, window.end, window.period, columns_for(m.statistic for m in readers),
+            percentiles, window.unit, window.tier))
+        for member in readers:
+            out[member] = found.values(member.key.fingerprint, member.statistic)
+        return statements_for(keys)
+
+    def _read_trimmed(self, readers: list[_Need], window: _Window, out: dict[_Need, dict[int, PeriodValue]]) -> int:
+        if not readers:
+            return 0
+        keys = list({m.key: None for m in readers})
+        statistics = {m: parsed for m in readers if (parsed := _trimmed(m.statistic)) is not None}
+        found = fetch_trimmed(self._engine, keys, window.start, window.end, window.period,
+                              list(dict.fromkeys(statistics.values())), unit=window.unit, tier=window.tier)
+        for member, statistic in statistics.items():
+            out[member] = trimmed_period_values(found.get(member.key.fingerprint, []), statistic)
+        return statements_for(keys)
+
+
+class _Window(NamedTuple):
+    """What one (period, unit) group of a cycle reads: [start, end) in period-wide buckets, from tier."""
+
+    start: int
+    end: int
+    period: int
+    unit: str | None
+    tier: Tier
 
 
 def metric_datapoints(alarm: PutMetricAlarm, values: Mapping[str, dict[int, PeriodValue]],
