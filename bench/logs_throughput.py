@@ -10,10 +10,13 @@ the compressor.
 Then, one after the other on the same files (in the page cache for both):
 - the agent, as its own process: the production Tailer (default TailOptions, one
   glob over the directory) submitting into the production spool (fsync always) and
-  Shipper.to_kafka (acks=all, idempotent, zstd). Timed from the tailer's start until
-  every line was submitted and the spool holds nothing Kafka has not acknowledged;
-  afterwards the topic is read back and its envelopes must hold every (file, offset)
-  exactly once.
+  Shipper.to_kafka (acks=all, idempotent, zstd: each envelope compressed once by the
+  agent, docs/logs-agent.md). Timed from the tailer's start until every line was
+  submitted and the spool holds nothing Kafka has not acknowledged; afterwards the
+  topic is read back and its envelopes must hold every (file, offset) exactly once.
+  Then, in the same process, a replay: the files are read again into the spool
+  with the forwarder stopped (Kafka away), the peak RSS is reset, and the forwarder
+  drains the whole backlog: its time and the peak RSS of the drain.
 - rsyslogd (Debian's rsyslog + rsyslog-kafka) as its own process with its own config
   and work directory: imfile (inotify) on the same glob, omkafka with the same
   guarantees (acks=all, idempotence, zstd), one Kafka record per line, to its own
@@ -39,15 +42,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from _access_log import fixed_size_lines
 from _common import (REPO, Result, add_record_flag, command_line, cpu_seconds, delete_topics, peak_rss_bytes,
                      run_id)
+
+if TYPE_CHECKING:
+    from watchkeeper.wire import Envelope
 
 MIB = 2**20
 POOL_MIB = 16
@@ -132,53 +139,93 @@ class MachineMeter:
 # ----- the agent ------------------------------------------------------------------------------------------
 
 
-def run_agent(data: Path, state: Path, prefix: str, expected_lines: int) -> None:
-    """The agent process: tail the directory into Kafka until every line is acknowledged; print the timing."""
-    from agent.logs.options import TailOptions
-    from agent.logs.spec import TailSpec
-    from agent.logs.tailer import Tailer
-    from agent.shipper import Shipper
-    from watchkeeper.config.settings import KafkaSettings, SpoolSettings
-    from watchkeeper.transport.spool import Spool
-    from watchkeeper.wire import Envelope
+REPLAY_SUFFIX = "_replay"
 
-    spool_settings = SpoolSettings()
-    spool = Spool(state / "spool", spool_settings.max_bytes, spool_settings.segment_bytes, spool_settings.fsync)
-    shipper = Shipper.to_kafka(spool, KafkaSettings(topic_prefix=prefix))
-    submitted = 0
 
-    def submit(envelope: Envelope) -> int:
-        nonlocal submitted
-        sequence = shipper.submit(envelope)
-        submitted += sum(len(item["offsets"]) for item in envelope.items)
+class AgentUnderTest:
+    """The production spool and shipper, and tailers submitting into them, counting the lines submitted."""
+
+    def __init__(self, state: Path, prefix: str) -> None:
+        from agent.shipper import Shipper
+        from watchkeeper.config.settings import KafkaSettings, SpoolSettings
+        from watchkeeper.transport.spool import Spool
+
+        spool_settings = SpoolSettings()
+        self.state = state
+        self.spool = Spool(state / "spool", spool_settings.max_bytes, spool_settings.segment_bytes,
+                           spool_settings.fsync)
+        self.settings = KafkaSettings(topic_prefix=prefix)
+        self.shipper = Shipper.to_kafka(self.spool, self.settings)
+        self.submitted = 0
+
+    def submit(self, envelope: Envelope) -> int:
+        sequence = self.shipper.submit(envelope)
+        self.submitted += sum(len(item["offsets"]) for item in envelope.items)
         return sequence
 
-    spec = TailSpec(file_path=str(data / "*.log"), log_group="bench", log_stream="throughput")
-    options = TailOptions()
-    stop = threading.Event()
+    def tail(self, data: Path) -> tuple[threading.Event, threading.Thread]:
+        from agent.logs.options import TailOptions
+        from agent.logs.spec import TailSpec
+        from agent.logs.tailer import Tailer
+
+        spec = TailSpec(file_path=str(data / "*.log"), log_group="bench", log_stream="throughput")
+        tailer = Tailer([spec], self.submit, self.state / "offsets", agent_id="bench-agent", host="bench-host",
+                        options=TailOptions())
+        stop = threading.Event()
+        thread = threading.Thread(target=tailer.run, args=(stop,), name="tailer")
+        thread.start()
+        return stop, thread
+
+    def wait_until(self, done: Callable[[], bool], expected_lines: int) -> None:
+        """Until done(); exits when neither submitting nor shipping made progress for STALL_S."""
+        progress, last_progress = (0, 0), time.monotonic()
+        while not done():
+            time.sleep(POLL_S / 2)
+            if (self.submitted, self.spool.pending_entries) != progress:
+                progress, last_progress = (self.submitted, self.spool.pending_entries), time.monotonic()
+            elif time.monotonic() - last_progress > STALL_S:
+                sys.exit(f"the agent made no progress for {STALL_S:.0f} s: {self.submitted:,} of "
+                         f"{expected_lines:,} lines submitted, shipper {self.shipper.stats()}")
+
+    def close(self) -> None:
+        self.shipper.stop(flush_timeout=10)
+        self.spool.close()
+
+
+def run_agent(data: Path, state: Path, prefix: str, expected_lines: int) -> None:
+    """The agent process: tail the directory into Kafka until every line is acknowledged; then the replay.
+
+    Prints one JSON line: the timing, and the replay's backlog, drain time and peak RSS.
+    """
+    agent = AgentUnderTest(state / "live", prefix)
     cpu0 = cpu_seconds(os.getpid())
     started = time.monotonic()
-    tailer = Tailer([spec], submit, state / "offsets", agent_id="bench-agent", host="bench-host",
-                    options=options)
-    tail_thread = threading.Thread(target=tailer.run, args=(stop,), name="tailer")
-    shipper.start()
-    tail_thread.start()
-    progress, last_progress = (0, 0), started
-    while not (submitted >= expected_lines and spool.pending_entries == 0):
-        time.sleep(POLL_S / 2)
-        if (submitted, spool.pending_entries) != progress:
-            progress, last_progress = (submitted, spool.pending_entries), time.monotonic()
-        elif time.monotonic() - last_progress > STALL_S:
-            sys.exit(f"the agent made no progress for {STALL_S:.0f} s: {submitted:,} of {expected_lines:,} lines "
-                     f"submitted, shipper {shipper.stats()}")
+    agent.shipper.start()
+    stop, tail_thread = agent.tail(data)
+    agent.wait_until(lambda: agent.submitted >= expected_lines and agent.spool.pending_entries == 0, expected_lines)
     seconds = time.monotonic() - started
     cpu_s = cpu_seconds(os.getpid()) - cpu0
+    peak_rss = peak_rss_bytes(os.getpid())
     stop.set()
     tail_thread.join()
-    shipper.stop(flush_timeout=10)
-    spool.close()
-    print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "peak_rss": peak_rss_bytes(os.getpid()),
-                      "submitted": submitted, "shipper": shipper.stats()}, default=str), flush=True)
+    agent.close()
+
+    # The replay, to its own spool and topics: the files spooled with the forwarder stopped, then drained at once.
+    replay = AgentUnderTest(state / "replay", prefix + REPLAY_SUFFIX)
+    stop, tail_thread = replay.tail(data)
+    replay.wait_until(lambda: replay.submitted >= expected_lines, expected_lines)
+    stop.set()
+    tail_thread.join()
+    backlog = replay.spool.pending_bytes
+    Path(f"/proc/{os.getpid()}/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    drain_started = time.monotonic()
+    replay.shipper.start()
+    replay.wait_until(lambda: replay.spool.pending_entries == 0, expected_lines)
+    drained = {"backlog_bytes": backlog, "seconds": time.monotonic() - drain_started,
+               "peak_rss": peak_rss_bytes(os.getpid()), "max_in_flight_bytes": replay.settings.max_in_flight_bytes}
+    replay.close()
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "peak_rss": peak_rss, "submitted": agent.submitted,
+                      "shipper": agent.shipper.stats(), "replay": drained}, default=str), flush=True)
 
 
 def ship_directory(data: Path, state: Path, prefix: str, lines: int, profile: Path | None = None) -> dict[str, Any]:
@@ -186,7 +233,8 @@ def ship_directory(data: Path, state: Path, prefix: str, lines: int, profile: Pa
     from watchkeeper.config.settings import KafkaSettings
     from watchkeeper.transport.kafka import ensure_topics
 
-    ensure_topics(KafkaSettings(topic_prefix=prefix), ["logs"])
+    for topics in (prefix, prefix + REPLAY_SUFFIX):
+        ensure_topics(KafkaSettings(topic_prefix=topics), ["logs"])
     command = [sys.executable, __file__, "--run-agent", "--data", str(data), "--state", str(state),
                "--prefix", prefix, "--expected-lines", str(lines)]
     if profile is not None:
@@ -201,12 +249,14 @@ def ship_directory(data: Path, state: Path, prefix: str, lines: int, profile: Pa
 
 
 def measure_agent(case: Case, data: Path, scratch: Path, prefix: str,
-                  profile: Path | None) -> tuple[Measurement, dict[str, object]]:
+                  profile: Path | None) -> tuple[Measurement, dict[str, Any]]:
+    """The live measurement, and the agent's report (shipper stats, the replay)."""
     meter = MachineMeter()
     report = ship_directory(data, scratch / "agent-state", prefix, case.lines, profile)
     others = meter.others_cores(report["cpu_s"])
     delivered = lines_in_envelopes(prefix, case.lines)
-    return Measurement(report["seconds"], report["cpu_s"], report["peak_rss"], delivered, others), report["shipper"]
+    lines_in_envelopes(prefix + REPLAY_SUFFIX, case.lines)
+    return Measurement(report["seconds"], report["cpu_s"], report["peak_rss"], delivered, others), report
 
 
 def lines_in_envelopes(prefix: str, expected: int) -> int:
@@ -306,29 +356,33 @@ class CaseResult:
     case: Case
     agent: Measurement
     rsyslog: Measurement
-    shipper: dict[str, object]
+    report: dict[str, Any]
+    """The agent process's own report: shipper stats and the replay."""
+    load: float
     hotspots: str
 
 
 def run_case(line_bytes: int, files: int, total_mib: int, rsyslogd: str, profile: bool) -> CaseResult:
     prefix = run_id("logs")
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as scratch_name:
         scratch = Path(scratch_name)
         data = scratch / "data"
         case = write_files(data, line_bytes, files, total_mib)
-        print(f"{case.name}: {case.lines:,} lines, {case.mib:.0f} MiB; load average {os.getloadavg()[0]:.2f}",
+        print(f"{case.name}: {case.lines:,} lines, {case.mib:.0f} MiB; load average {load:.2f}",
               flush=True)
         profile_path = scratch / "agent.pyspy" if profile else None
         try:
-            agent, shipper = measure_agent(case, data, scratch, f"{prefix}_agent", profile_path)
+            agent, report = measure_agent(case, data, scratch, f"{prefix}_agent", profile_path)
             print(f"  agent {agent.mib_s(case):.1f} MiB/s", flush=True)
             rsyslog = measure_rsyslog(case, data, scratch, f"{prefix}_rsyslog", rsyslogd)
             print(f"  rsyslog {rsyslog.mib_s(case):.1f} MiB/s", flush=True)
         finally:
             delete_topics(f"{prefix}_agent")
+            delete_topics(f"{prefix}_agent{REPLAY_SUFFIX}")
             delete_topics(f"{prefix}_rsyslog")
         hotspots = profile_summary(profile_path) if profile_path else ""
-    return CaseResult(case, agent, rsyslog, shipper, hotspots)
+    return CaseResult(case, agent, rsyslog, report, load, hotspots)
 
 
 def profile_summary(path: Path) -> str:
@@ -401,8 +455,13 @@ def main() -> None:
              f"{done.agent.mib_s(case) / done.rsyslog.mib_s(case):.2f}; "
              f"{done.agent.mib_per_cpu_s(case) / done.rsyslog.mib_per_cpu_s(case):.2f}"),
         ]
-        result.notes.append(f"{label}: the agent sent {done.shipper['batches_sent']} envelopes "
-                            f"({done.shipper['send_failures']} failed attempts, retried).")
+        shipper, replay = done.report["shipper"], done.report["replay"]
+        result.notes.append(f"{label}: load average (1 min) at its start {done.load:.2f}; the agent sent "
+                            f"{shipper['batches_sent']} envelopes ({shipper['send_failures']} failed attempts, "
+                            f"retried). Replay of the same files spooled while the forwarder was stopped: "
+                            f"{replay['backlog_bytes'] / MIB:.0f} MiB of spool drained in {replay['seconds']:.1f} s, "
+                            f"peak RSS of the drain {replay['peak_rss'] / MIB:.0f} MiB (max_in_flight_bytes "
+                            f"{replay['max_in_flight_bytes'] // MIB} MiB).")
         if done.hotspots:
             result.notes.append(f"{label}: where the agent's active threads spent their samples (py-spy record "
                                 f"--rate {PROFILE_HZ}; the run above was taken under it):\n\n"

@@ -175,8 +175,10 @@ class Tailer:
                 self._pending_since = time.monotonic()
 
     def flush_due(self) -> bool:
-        return self._pending_since is not None and \
+        """After a step (every file read to its end): is the pending batch to be submitted now?"""
+        return self._pending_since is not None and (
             time.monotonic() - self._pending_since >= self.options.flush_interval_s
+            or self._pending_bytes >= self.options.caught_up_flush_bytes)
 
     def flush(self) -> None:
         """Submit the pending batch, then save every file's offset and let finished files go."""

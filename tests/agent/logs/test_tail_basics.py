@@ -195,3 +195,17 @@ def test_directory_matched_by_the_glob_is_skipped(tmp_path: Path, caplog: pytest
     (harness.logs / "a.log").write_text("line\n")
     assert [e.message for e in harness.drain()] == ["line"]
     assert sum("is a directory" in r.message for r in caplog.records) == 1
+
+
+def test_a_batch_worth_an_fsync_is_due_once_caught_up_a_small_one_waits_for_the_interval(tmp_path: Path) -> None:
+    options = replace(FAST, batch_max_bytes=1024 * 1024, caught_up_flush_bytes=4096, flush_interval_s=3600)
+    harness = Harness(tmp_path, options=options)
+    path = harness.logs / "a.log"
+    path.write_bytes(b"short line\n" * 10)
+    harness.tailer.step(rescan=True)
+    assert not harness.tailer.flush_due()
+    with path.open("ab") as out:
+        out.write((b"x" * 100 + b"\n") * 50)
+    harness.tailer.step()
+    assert harness.tailer.flush_due()
+    assert harness.envelopes == []  # due, not yet submitted: run() submits it
