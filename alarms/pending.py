@@ -123,7 +123,7 @@ class DeferredActions:
     def release(self, definitions: Mapping[str, StoredDefinition], states: Mapping[str, StoredState],
                 now: float) -> None:
         """Send or suppress every pending action whose wait is settled (a few statements, none when nothing is)."""
-        sent: list[PendingAction] = []
+        released_first: list[PendingAction] = []  # to send, or gone: marked released before anything is queued
         suppressed: list[PendingAction] = []
         settled: list[tuple[StoredDefinition, StoredState, str | None]] = []
         notes: list[HistoryItem] = []
@@ -132,7 +132,7 @@ class DeferredActions:
         for pending in self._open:
             definition, state = definitions.get(pending.name), states.get(pending.name)
             if definition is None or state is None or definition.kind != "composite":
-                sent.append(pending)  # the alarm was deleted (or is no longer composite): nothing to act on
+                released_first.append(pending)  # the alarm was deleted (or is no longer composite): nothing to act on
                 continue
             still = state.value == "ALARM" and state.transition_id == pending.transition_id
             decision = release_deferred(pending.suppressor, _suppressor_view(states, pending.suppressor),
@@ -140,7 +140,7 @@ class DeferredActions:
             if decision.release == "wait":
                 waiting.append(pending)
             elif decision.release == "send":
-                sent.append(pending)
+                released_first.append(pending)
                 settled.append((definition, state, None))
                 notes += [history.action_released(pending.name, uri, pending.alarm_since_ms, now_ms, decision.why)
                           for uri in actions_for(definition.model, "ALARM")]
@@ -151,7 +151,7 @@ class DeferredActions:
                                                     transitioned_ms=pending.alarm_since_ms), decision.why))
         if len(waiting) == len(self._open):
             return
-        self._table.released(sent)
+        self._table.released(released_first)
         self._transitions.release(settled, notes)
         self._table.released(suppressed)
         self._open = waiting
