@@ -16,8 +16,10 @@ a fresh copy of the same schema.
 from __future__ import annotations
 
 import argparse
+import os
 import pstats
 import random
+import resource
 import subprocess
 import tempfile
 import time
@@ -89,13 +91,24 @@ def prefill(prefix: str, envelopes: list[bytes]) -> float:
     return time.monotonic() - started
 
 
-def drain(url: str, prefix: str, rows: int, profile: Path | None) -> tuple[float, int]:
-    """Run one collector process until it stored rows samples; return (seconds, rows)."""
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def drain(url: str, prefix: str, rows: int, profile: Path | None) -> tuple[float, int, float]:
+    """Run one collector process until it stored rows samples; return (seconds, rows, its CPU seconds).
+
+    CPU seconds (start-up included) say what the collector itself costs, which a busy shared
+    machine changes far less than the wall time.
+    """
     command = collector_command(url, prefix, run_id("collector"), stop_after_rows=rows, profile=profile)
+    cpu_before = children_cpu_s()
     finished = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=True)
+    cpu_s = children_cpu_s() - cpu_before
     timing = read_collector_timing(finished.stdout)
     assert timing.last_insert is not None, "the collector stored nothing"
-    return timing.last_insert - timing.started, timing.rows
+    return timing.last_insert - timing.started, timing.rows, cpu_s
 
 
 def client(*args: str, stdin: Any = None, stdout: Any = None) -> None:
@@ -186,8 +199,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as scratch:
         work = Path(scratch)
         profile = work / "collector.prof" if args.profile else None
-        server_s, server_rows = drain(f"clickhouse://{SERVER}/{prefix}", prefix, args.rows, profile)
-        chdb_s, chdb_rows = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
+        load_before = os.getloadavg()
+        server_s, server_rows, server_cpu_s = drain(f"clickhouse://{SERVER}/{prefix}", prefix, args.rows, profile)
+        chdb_s, chdb_rows, chdb_cpu_s = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
         ceiling = client_ceiling(prefix, work)
         hotspots = profile_summary(profile, 15) if profile else ""
         stages = stage_rates(envelopes, f"{prefix}_stages") if profile else []
@@ -199,8 +213,11 @@ def main() -> None:
     result.figures += [
         ("rows in the topic", f"{args.rows:,} in {len(envelopes)} envelopes of {args.envelope_items:,} items "
                               f"(filled in {fill_s:.1f} s)"),
+        ("load average before the collectors (1/5/15 min)", " / ".join(f"{load:.2f}" for load in load_before)),
         ("collector -> ClickHouse 18.16 server", f"{server_rate:,.0f} rows/s ({server_rows:,} rows in {server_s:.1f} s)"),
+        ("collector process CPU, server run (start-up included)", f"{server_cpu_s:.1f} s"),
         ("collector -> chdb", f"{chdb_rate:,.0f} rows/s ({chdb_rows:,} rows in {chdb_s:.1f} s)"),
+        ("collector process CPU, chdb run (chdb's own work included)", f"{chdb_cpu_s:.1f} s"),
     ]
     for fmt, seconds in ceiling.items():
         rate = server_rows / seconds

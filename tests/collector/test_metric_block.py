@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from watchkeeper.errors import WireError
-from watchkeeper.events import MetricDatum, datums_of, metric_block
+from watchkeeper.events import BLOCK_VERSION, VALUE_BLOCK_VERSION, MetricDatum, datums_of, metric_block
 from watchkeeper.storage.engine import Columns, Engine
 from watchkeeper.storage.metrics import SERIES_REFRESH_S, metric_rows, remember_series, write_metrics
 
@@ -21,8 +21,24 @@ def fleet(ts: int, hosts: int = 3) -> list[MetricDatum]:
             for host in range(hosts) for name in ("cpu_usage_idle", "cpu_usage_user")]
 
 
+def singles(ts: int, hosts: int = 3) -> list[MetricDatum]:
+    """Host metrics as agents take them: one sample per series."""
+    return [MetricDatum.single("CWAgent", name, (("host", f"h{host}"),), float(ts), 10.0 * host + len(name), "Percent")
+            for host in range(hosts) for name in ("mem_used", "swap_used_percent")]
+
+
 def as_lists(columns: Columns) -> dict[str, list[Any]]:
     return {name: list(values) for name, values in columns.items()}
+
+
+def without_event_ids(tables: dict[str, Columns]) -> dict[str, list[Any]]:
+    return {name: values for name, values in as_lists(tables["metric_samples"]).items() if name != "event_id"}
+
+
+def statistic_form(block: dict[str, Any]) -> dict[str, Any]:
+    """A value block as agents before the value form sent the same samples: five lists, count 1."""
+    values = block.pop("v")
+    return {**block, "cols": BLOCK_VERSION, "c": [1.0] * len(values), "s": values, "lo": values, "hi": values}
 
 
 def test_a_block_carries_every_datapoint_unchanged() -> None:
@@ -38,6 +54,24 @@ def test_a_block_stores_the_same_samples_as_datapoint_items() -> None:
         {k: v for k, v in from_items.items() if k != "event_id"}
 
 
+def test_single_samples_travel_as_one_value_list_and_come_back_unchanged() -> None:
+    block = metric_block(singles(BASE))
+    assert block["cols"] == VALUE_BLOCK_VERSION and {"c", "s", "lo", "hi"}.isdisjoint(block)
+    assert block["v"] == [datum.sum for datum in singles(BASE)]
+    assert datums_of([block]) == singles(BASE)
+    # One aggregated datapoint among them and the block keeps the statistic lists.
+    assert metric_block(singles(BASE) + fleet(BASE)[:1])["cols"] == BLOCK_VERSION
+
+
+def test_a_value_block_stores_the_same_samples_as_both_older_shapes() -> None:
+    from_values = without_event_ids(metric_rows([("b1", [metric_block(singles(BASE))])]))
+    from_statistics = without_event_ids(metric_rows([("b1", [statistic_form(metric_block(singles(BASE)))])]))
+    from_items = without_event_ids(metric_rows([("b1", [d.to_item() for d in singles(BASE)])]))
+    assert from_values == from_statistics == from_items
+    assert from_values["count"] == [1.0] * 6
+    assert from_values["sum"] == from_values["min"] == from_values["max"] == [d.sum for d in singles(BASE)]
+
+
 def test_event_ids_are_unique_in_a_batch_and_the_same_on_redelivery() -> None:
     items = [metric_block(fleet(BASE)), metric_block(fleet(BASE))]
     first = list(metric_rows([("batch-1", items)])["metric_samples"]["event_id"])
@@ -47,7 +81,8 @@ def test_event_ids_are_unique_in_a_batch_and_the_same_on_redelivery() -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("cols", 2, "metric item 0: field 'cols': found 2 (int); allowed: 1"),
+    ("cols", 3, "metric item 0: field 'cols': found 3 (int); allowed: 1 or 2"),
+    ("cols", True, "metric item 0: field 'cols': found True (bool); allowed: 1 or 2"),
     ("t", [BASE, "x", BASE, BASE, BASE, BASE], "metric item 0: field 't' row 1: found 'x' (str); allowed: epoch"),
     ("t", [BASE, -1, BASE, BASE, BASE, BASE], "metric item 0: field 't' row 1: found -1 (int); allowed: epoch"),
     ("s", [1.0, 2.0, True, 1.0, 1.0, 1.0], "metric item 0: field 's' row 2: found True (bool); allowed: a finite"),
@@ -63,6 +98,20 @@ def test_an_invalid_block_names_the_field_the_row_and_what_is_allowed(field: str
                                                                         message: str) -> None:
     block = metric_block(fleet(BASE))
     block[field] = value
+    with pytest.raises(WireError) as raised:
+        metric_rows([("b", [block])])
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ([1.0, float("nan"), 1.0, 1.0, 1.0, 1.0], "metric item 0: field 'v' row 1: found nan (float); allowed: a finite"),
+    ([1.0, 1.0, "7", 1.0, 1.0, 1.0], "metric item 0: field 'v' row 2: found '7' (str); allowed: a finite"),
+    ([1.0], "metric item 0: lists of unequal length"),
+    (None, "metric item 0: field 'v': found None (NoneType); allowed: a list"),
+])
+def test_an_invalid_value_block_names_the_row_and_what_is_allowed(value: object, message: str) -> None:
+    block = metric_block(singles(BASE))
+    block["v"] = value
     with pytest.raises(WireError) as raised:
         metric_rows([("b", [block])])
     assert str(raised.value).startswith(message)

@@ -20,14 +20,15 @@ import numpy as np
 import numpy.typing as npt
 
 from watchkeeper.errors import WireError
-from watchkeeper.events import BLOCK_VERSION, Dimensions
+from watchkeeper.events import BLOCK_VERSION, VALUE_BLOCK_VERSION, Dimensions
 
 # DateTime is UInt32 seconds on every ClickHouse version we render for.
 MAX_TS = 2**32 - 1
 RESOLUTIONS = (1, 60)
 
-# Lists with one entry per datapoint, and the tables the index lists point into.
-_ROW_FIELDS = ("nsi", "ni", "di", "ui", "t", "c", "s", "lo", "hi", "r")
+# Lists with one entry per datapoint, per layout version, and the tables the index lists point into.
+_INDEX_FIELDS = ("nsi", "ni", "di", "ui", "t", "r")
+_ROW_FIELDS = {BLOCK_VERSION: (*_INDEX_FIELDS, "c", "s", "lo", "hi"), VALUE_BLOCK_VERSION: (*_INDEX_FIELDS, "v")}
 _TABLES = ("ns", "n", "d", "u")
 
 Floats = npt.NDArray[np.float64]
@@ -66,13 +67,14 @@ def describe(value: Any) -> str:
 def block_rows(block: dict[str, Any], where: str) -> BlockRows:
     """The block's rows, or WireError naming `where`, the field, the first bad row, found and allowed."""
     version = block.get("cols")
-    if version != BLOCK_VERSION:
-        raise WireError(f"{where}: field 'cols': found {describe(version)}; allowed: {BLOCK_VERSION} "
-                        "(the column block layouts this collector reads)")
+    row_fields = _ROW_FIELDS.get(version) if type(version) is int else None
+    if row_fields is None:
+        raise WireError(f"{where}: field 'cols': found {describe(version)}; allowed: "
+                        f"{' or '.join(map(str, _ROW_FIELDS))} (the column block layouts this collector reads)")
     problems = [f"field {name!r}: found {describe(block.get(name))}; allowed: a list"
-                for name in (*_ROW_FIELDS, *_TABLES) if not isinstance(block.get(name), list)]
+                for name in (*row_fields, *_TABLES) if not isinstance(block.get(name), list)]
     if not problems:
-        lengths = {name: len(block[name]) for name in _ROW_FIELDS}
+        lengths = {name: len(block[name]) for name in row_fields}
         if len(set(lengths.values())) > 1:
             problems.append("lists of unequal length: " + ", ".join(f"{k}={v}" for k, v in lengths.items())
                             + "; allowed: one entry per datapoint in each")
@@ -82,16 +84,20 @@ def block_rows(block: dict[str, Any], where: str) -> BlockRows:
     namespaces, names, units = check.strings("ns", non_empty=True), check.strings("n", non_empty=True), \
         check.strings("u", non_empty=False)
     sets = check.dimension_sets()
+    if version == VALUE_BLOCK_VERSION:
+        # Single samples: count 1 and the value as sum, minimum and maximum (arrays shared, never written to).
+        value = check.numbers("v", "value")
+        count, total, minimum, maximum = np.ones(len(value)), value, value, value
+    else:
+        count, total = check.numbers("c", "count"), check.numbers("s", "sum")
+        minimum, maximum = check.numbers("lo", "minimum"), check.numbers("hi", "maximum")
     return BlockRows(
         namespaces=namespaces, namespace_index=check.indexes("nsi", "ns", len(namespaces)),
         names=names, name_index=check.indexes("ni", "n", len(names)),
         dimension_sets=sets, dimension_index=check.indexes("di", "d", len(sets)),
         units=units, unit_index=check.indexes("ui", "u", len(units)),
         timestamp=check.numbers("t", "epoch seconds", 0, MAX_TS),
-        count=check.numbers("c", "count"),
-        sum=check.numbers("s", "sum"),
-        minimum=check.numbers("lo", "minimum"),
-        maximum=check.numbers("hi", "maximum"),
+        count=count, sum=total, minimum=minimum, maximum=maximum,
         resolution=check.resolutions("r"),
     )
 
