@@ -14,16 +14,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 
 from alarms.model import PutCompositeAlarm, PutMetricAlarm, StateValue
-from watchkeeper.storage.engine import Engine
+from watchkeeper.storage.engine import Engine, Row
 from watchkeeper.storage.sql import in_list, quote
 
 AlarmKind = Literal["metric", "composite"]
 HistoryItemType = Literal["ConfigurationUpdate", "StateUpdate", "Action"]
+T = TypeVar("T")
 
 
 class _Versions:
@@ -126,14 +127,67 @@ def _name_filter(names: Iterable[str] | None) -> str:
     return "" if names is None else f"WHERE name IN {in_list(sorted(set(names)))}"
 
 
+# Most names one read lists in an IN clause (alarm names are up to 255 characters; statements are
+# limited to max_query_size, 256 KiB); more changed rows than this are read unfiltered.
+_MAX_NAMES_LISTED = 500
+
+
+class _Versioned(Generic[T]):
+    """The rows of a name-keyed table last read, each with the version it was read at.
+
+    Reading only (name, max(version)) costs a hundredth of reading whole rows (definitions are JSON,
+    states carry reason texts); rows whose version moved are read again, the others are handed out
+    as the same objects (so the scheduler parses an unchanged definition once).
+    """
+
+    def __init__(self, table: str, columns: Sequence[str], build: Callable[[Row], T], having: str = "") -> None:
+        self._table = table
+        self._columns = ", ".join(f"argMax({column}, version)" for column in columns)
+        self._build = build
+        self._having = having
+        self._rows: dict[str, tuple[int, T]] = {}
+
+    def read(self, engine: Engine, names: Iterable[str] | None) -> dict[str, T]:
+        """The current row of every name (of the given names), in name order."""
+        wanted = None if names is None else sorted(set(names))
+        current = engine.query_columns(f"SELECT name, max(version) FROM {self._table} {_name_filter(wanted)} "
+                                       f"GROUP BY name{self._having} ORDER BY name")
+        versions = dict(zip(map(str, current[0]), map(int, current[1]))) if current else {}
+        rows = self._rows
+        stale = [name for name, version in versions.items() if name not in rows or rows[name][0] != version]
+        fetched = set()
+        if stale:
+            listed = stale if len(stale) <= _MAX_NAMES_LISTED else wanted
+            for row in engine.query(f"SELECT name, max(version), {self._columns} FROM {self._table} "
+                                    f"{_name_filter(listed)} GROUP BY name{self._having}"):
+                rows[str(row[0])] = (int(row[1]), self._build(row))
+                fetched.add(str(row[0]))
+        if names is None:  # deleted rows leave the cache too
+            self._rows = {name: rows[name] for name in versions if name in rows}
+        # A stale row the second read did not return was deleted in between: it is not handed out.
+        return {name: rows[name][1] for name in versions if name in rows and (name in fetched or name not in stale)}
+
+
+def _definition(row: Row) -> StoredDefinition:
+    name, _, kind, body, updated = row
+    return StoredDefinition(str(name), kind, orjson.loads(body), int(updated))
+
+
+def _state(row: Row) -> StoredState:
+    name, _, value, previous, reason, reason_data, updated, transitioned, transition_id = row
+    return StoredState(str(name), value, previous, str(reason), str(reason_data), int(updated), int(transitioned),
+                       int(transition_id))
+
+
 class AlarmStore:
     """Reads and writes of the alarm tables on one engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # The definitions last read, with their stored JSON: an unchanged definition is handed out as the
-        # same object, so the scheduler parses and validates each alarm once, not every cycle.
-        self._known: dict[str, tuple[str, StoredDefinition]] = {}
+        self._definitions = _Versioned("alarm_definitions", ("kind", "definition", "updated_ms"), _definition,
+                                       " HAVING argMax(deleted, version) = 0")
+        self._states = _Versioned("alarm_state", ("state_value", "previous_value", "reason", "reason_data",
+                                                  "updated_ms", "transitioned_ms", "transition_id"), _state)
 
     # Definitions -----------------------------------------------------------------------------
 
@@ -157,24 +211,8 @@ class AlarmStore:
         })
 
     def definitions(self, names: Iterable[str] | None = None) -> dict[str, StoredDefinition]:
-        """The alarms that exist (not deleted), by name."""
-        rows = self.engine.query(
-            "SELECT name, argMax(kind, version), argMax(definition, version), argMax(updated_ms, version) "
-            f"FROM alarm_definitions {_name_filter(names)} GROUP BY name "
-            "HAVING argMax(deleted, version) = 0 ORDER BY name")
-        known = self._known
-        read: dict[str, tuple[str, StoredDefinition]] = {}
-        for name, kind, body, updated in rows:
-            previous = known.get(name)
-            unchanged = previous is not None and previous[0] == body and previous[1].updated_ms == updated \
-                and previous[1].kind == kind
-            read[str(name)] = previous if previous is not None and unchanged else \
-                (body, StoredDefinition(str(name), kind, orjson.loads(body), int(updated)))
-        if names is None:
-            self._known = read  # deleted alarms leave the cache too
-        else:
-            known.update(read)
-        return {name: definition for name, (_, definition) in read.items()}
+        """The alarms that exist (not deleted), by name; an unchanged definition as the same object."""
+        return self._definitions.read(self.engine, names)
 
     # State -----------------------------------------------------------------------------------
 
@@ -194,13 +232,7 @@ class AlarmStore:
         })
 
     def states(self, names: Iterable[str] | None = None) -> dict[str, StoredState]:
-        columns = ("state_value", "previous_value", "reason", "reason_data", "updated_ms", "transitioned_ms",
-                   "transition_id")
-        rows = self.engine.query(
-            "SELECT name, " + ", ".join(f"argMax({c}, version)" for c in columns)
-            + f" FROM alarm_state {_name_filter(names)} GROUP BY name")
-        return {str(r[0]): StoredState(str(r[0]), r[1], r[2], str(r[3]), str(r[4]), int(r[5]), int(r[6]), int(r[7]))
-                for r in rows}
+        return self._states.read(self.engine, names)
 
     # History ---------------------------------------------------------------------------------
 
