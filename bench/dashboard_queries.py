@@ -17,6 +17,7 @@ reported. Target: every panel under 1 s.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -107,7 +108,11 @@ def bench_engine(name: str, engine: Engine, hosts: int, repeat: int, result: Res
     samples = generate(engine, hosts, now)
     result.figures.append((f"{name}: data", f"{samples:,} samples of {hosts:,} hosts generated in "
                                             f"{time.perf_counter() - began:.1f} s"))
+    load_before = os.getloadavg()[0]
     timings = time_panels(engine, now, repeat)
+    # The machine is shared: the load says how far these figures are from a quiet one's.
+    result.notes.append(f"{name}: load average (1 min) {load_before:.2f} before the queries, "
+                        f"{os.getloadavg()[0]:.2f} after, on {os.cpu_count()} cores")
     over = [key for key, runs in timings.items() if max(runs) >= TARGET_SECONDS]
     slowest = max(timings, key=lambda key: percentile(timings[key], 0.5))
     result.figures.append((f"{name}: slowest panel (p50)", f"{slowest[0]} {slowest[1]}: "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dashboards.alarm_sql import TRANSITION_ANNOTATION
 from dashboards.audit_dashboard import AUDIT_ANNOTATION
-from dashboards.metric_sql import (AGENT_NAMESPACE, HOST, RATE, dimension, join_labels, metric_timeseries,
+from dashboards.metric_sql import (AGENT_NAMESPACE, HOST, RATE, dimension, join_labels, metric_timeseries, samples,
                                    short_name, tier_variables)
 from dashboards.model import DashboardSpec, PanelSpec, VariableSpec
 from watchkeeper.storage.sql import in_list, quote
@@ -43,14 +43,13 @@ FLEET_SQL = (
     + ", ".join(f"round({agg}If(last_value, metric_name = {quote(metric)}), 1) AS {alias}"
                 for alias, agg, metric in _FLEET_COLUMNS)
     + ", toDateTime(max(last_ts)) AS last_seen FROM ("
-    # The newest sample, and of its rows (a redelivery, a bucket rolled up again) the newest version: the
-    # row FINAL would keep, in one pass without folding every sample first (migrations/m0101).
-    "SELECT fingerprint, metric_name, argMax(sum / count, (ts, version)) AS last_value, "
-    f"toUInt32(max(ts)) AS last_ts FROM ${{metrics_table}} WHERE namespace = {quote(AGENT_NAMESPACE)} "
-    f"AND metric_name IN {in_list(_FLEET_METRICS)} AND $__timeFilter(ts) "
-    # Latest means the last few points of the tier: every series' newest point over the whole range costs
-    # 1.5-2 s at 30 days on 18.16 (docs/benchmarks.md); a host silent longer shows in Pipeline health.
-    "AND toUInt32(ts) >= toUInt32($__toTime) - 3 * ${metrics_step} GROUP BY fingerprint, metric_name"
+    "SELECT fingerprint, metric_name, argMax(s / c, ts) AS last_value, toUInt32(max(ts)) AS last_ts FROM "
+    + samples(f"namespace = {quote(AGENT_NAMESPACE)} AND metric_name IN {in_list(_FLEET_METRICS)} "
+              "AND $__timeFilter(ts) "
+              # Latest means the last few points of the tier. Every series' newest point over the whole range
+              # would cost 0.8-2 s at 30 days (docs/benchmarks.md); a host silent longer shows in Pipeline health.
+              "AND toUInt32(ts) >= toUInt32($__toTime) - 3 * ${metrics_step}")
+    + " AS folded GROUP BY fingerprint, metric_name"
     f") AS latest {_FLEET_LABELS} "
     "WHERE cpu IN ('', 'cpu-total') GROUP BY host ORDER BY host"
 )

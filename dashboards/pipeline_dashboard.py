@@ -57,7 +57,7 @@ def _largest(metric: str) -> str:
     """The largest value across hosts per bucket: one line, whatever the fleet size (the heartbeat
     table names the hosts)."""
     return metric_timeseries((metric,), "'largest host'", value=LARGEST, namespace=SELF_NAMESPACE,
-                             host_filter=False)
+                             host_filter=False, whole_fleet=True)
 
 
 def spec() -> DashboardSpec:
