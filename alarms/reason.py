@@ -11,9 +11,8 @@ and parse these strings, e.g.:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 OPERATOR_PHRASES = {
     "GreaterThanOrEqualToThreshold": "greater than or equal to",
@@ -24,9 +23,10 @@ OPERATOR_PHRASES = {
 MISSING_AS = {"breaching": "Breaching", "notBreaching": "NonBreaching", "missing": "Missing", "ignore": "Ignore"}
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One evaluated period: a real datapoint (value set) or a filled gap (value None)."""
+class Point(NamedTuple):
+    """One evaluated period: a real datapoint (value set) or a filled gap (value None).
+
+    A NamedTuple, as PeriodValue: the evaluator builds one per period of every alarm each cycle."""
 
     timestamp: int
     value: float | None
