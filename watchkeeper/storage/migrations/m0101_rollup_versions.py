@@ -11,8 +11,10 @@ same on every tier, since a dashboard's SQL names its table through a variable.
 
 The tiers stay ReplacingMergeTree without a version parameter: an engine's parameters
 cannot be changed by ALTER (18.16 has no MODIFY ENGINE; a rebuild would copy every
-tier), and fresh installs must match migrated ones. Merges keep the last inserted row,
-which is also the highest version, since roll_up stamps each insert with its own time.
+tier), and fresh installs must match migrated ones. Merges (and FINAL) keep the last
+inserted row, which is also the highest version, since roll_up stamps each insert with
+its own time; only two roll_ups racing could commit out of stamp order, and both computed
+the bucket from the same raw rows moments apart.
 Rows rolled up before this migration carry version 0: reads of such a bucket with two
 unmerged rows pick either until the next rollup of it or a merge.
 """
