@@ -45,7 +45,7 @@ Clock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
-class _Need:
+class SeriesNeed:
     """One series at one statistic that an alarm reads, over its last `periods` periods."""
 
     key: SeriesKey
@@ -58,7 +58,7 @@ class _Need:
 class _Parsed(NamedTuple):
     definition: StoredDefinition
     model: PutMetricAlarm
-    needs: list[tuple[str, _Need]]
+    needs: list[tuple[str, SeriesNeed]]
 
 
 @dataclass
@@ -70,14 +70,14 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _needs(alarm: PutMetricAlarm) -> list[tuple[str, _Need]]:
+def _needs(alarm: PutMetricAlarm) -> list[tuple[str, SeriesNeed]]:
     """(query id, need) per series the alarm reads; the id is '' for a single-metric alarm."""
     span = evaluation_range(alarm.EvaluationPeriods)
     if alarm.Metrics is None:
         assert alarm.Namespace and alarm.MetricName and alarm.Period and alarm.statistic_name
         key = SeriesKey(alarm.Namespace, alarm.MetricName,
                         normalise_dimensions([(d.Name, d.Value) for d in alarm.Dimensions]))
-        return [("", _Need(key, alarm.Period, alarm.statistic_name, alarm.Unit, span))]
+        return [("", SeriesNeed(key, alarm.Period, alarm.statistic_name, alarm.Unit, span))]
     out = []
     for query in alarm.Metrics:
         if query.MetricStat is not None:
@@ -87,7 +87,7 @@ def _needs(alarm: PutMetricAlarm) -> list[tuple[str, _Need]]:
                             normalise_dimensions([(d.Name, d.Value) for d in metric.Dimensions]))
             # Twice the range in the alarm's period, so DIFF/RATE/FILL see history before the oldest period.
             periods = -(-2 * span * alarm.period // stat.Period)
-            out.append((query.Id, _Need(key, stat.Period, stat.Stat, stat.Unit, periods)))
+            out.append((query.Id, SeriesNeed(key, stat.Period, stat.Stat, stat.Unit, periods)))
     return out
 
 
@@ -134,12 +134,12 @@ class MetricReader:
         self._engine = engine
         self._retention = retention
 
-    def read(self, needs: Iterable[_Need], now: float) -> tuple[dict[_Need, dict[int, PeriodValue]], int]:
+    def read(self, needs: Iterable[SeriesNeed], now: float) -> tuple[dict[SeriesNeed, dict[int, PeriodValue]], int]:
         """The values of every need, and how many statements that took."""
-        groups: dict[tuple[int, str | None], list[_Need]] = defaultdict(list)
+        groups: dict[tuple[int, str | None], list[SeriesNeed]] = defaultdict(list)
         for need in needs:
             groups[(need.period, need.unit)].append(need)
-        out: dict[_Need, dict[int, PeriodValue]] = {}
+        out: dict[SeriesNeed, dict[int, PeriodValue]] = {}
         statements = 0
         for (period, unit), members in groups.items():
             newest = newest_complete_period(now, period)
@@ -154,7 +154,7 @@ class MetricReader:
             statements += self._read_trimmed(trimmed, window, out)
         return out, statements
 
-    def _read_columns(self, readers: list[_Need], window: _Window, out: dict[_Need, dict[int, PeriodValue]]) -> int:
+    def _read_columns(self, readers: list[SeriesNeed], window: _Window, out: dict[SeriesNeed, dict[int, PeriodValue]]) -> int:
         """Basic statistics and percentiles of the readers' series, as few columns as they use."""
         if not readers:
             return 0
@@ -167,7 +167,7 @@ class MetricReader:
             out[member] = found.values(member.key.fingerprint, member.statistic)
         return statements_for(keys)
 
-    def _read_trimmed(self, readers: list[_Need], window: _Window, out: dict[_Need, dict[int, PeriodValue]]) -> int:
+    def _read_trimmed(self, readers: list[SeriesNeed], window: _Window, out: dict[SeriesNeed, dict[int, PeriodValue]]) -> int:
         if not readers:
             return 0
         keys = list({m.key: None for m in readers})
