@@ -54,7 +54,11 @@ class KafkaSettings(Strict):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
-    max_in_flight_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    max_in_flight_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024 * 1024,
+        description="Spool bytes the agent's forwarder sends before it waits for Kafka's acknowledgements; the "
+                    "agent holds about this much while replaying a backlog (zstd envelopes: 16 MiB is ~150 MiB "
+                    "of log lines, as fast to drain as 64 MiB).")
     request_timeout_s: float = Field(default=30.0, gt=0)
 
     def topic(self, kind: str) -> str:
