@@ -97,11 +97,17 @@ class Collector:
         self._ledger.forget(self._source.take_revoked())
         if records:
             log.debug("polled %d records", len(records))
+        # A poll may bring the whole backlog (hundreds of records, a million rows): buffers are
+        # sealed and handed over as they fill, so the first insert runs while the rest converts.
         for record in records:
             self._accept(record)
+            self._insert_due()
+        self._insert_due()
+        self._commit()
+
+    def _insert_due(self) -> None:
         self._sealed.extend(self._buffers.seal_due(time.monotonic()))
         self._advance_inserts(drain=False)
-        self._commit()
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -165,7 +171,7 @@ class Collector:
                 return
 
     def _backlogged(self) -> bool:
-        return self._inserts.busy and max(Counter(batch.table for batch in self._sealed).values()) > 1
+        return self._inserts.busy and max(Counter(batch.table for batch in self._sealed).values(), default=0) > 1
 
     def _backing_off(self) -> bool:
         return self._retry_at is not None and time.monotonic() < self._retry_at
