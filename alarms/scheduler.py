@@ -55,6 +55,10 @@ class SeriesNeed:
     periods: int
 
 
+# Per need, its value per period start.
+NeedValues = dict[SeriesNeed, dict[int, PeriodValue]]
+
+
 class _Parsed(NamedTuple):
     definition: StoredDefinition
     model: PutMetricAlarm
@@ -134,12 +138,12 @@ class MetricReader:
         self._engine = engine
         self._retention = retention
 
-    def read(self, needs: Iterable[SeriesNeed], now: float) -> tuple[dict[SeriesNeed, dict[int, PeriodValue]], int]:
+    def read(self, needs: Iterable[SeriesNeed], now: float) -> tuple[NeedValues, int]:
         """The values of every need, and how many statements that took."""
         groups: dict[tuple[int, str | None], list[SeriesNeed]] = defaultdict(list)
         for need in needs:
             groups[(need.period, need.unit)].append(need)
-        out: dict[SeriesNeed, dict[int, PeriodValue]] = {}
+        out: NeedValues = {}
         statements = 0
         for (period, unit), members in groups.items():
             newest = newest_complete_period(now, period)
@@ -154,7 +158,7 @@ class MetricReader:
             statements += self._read_trimmed(trimmed, window, out)
         return out, statements
 
-    def _read_columns(self, readers: list[SeriesNeed], window: _Window, out: dict[SeriesNeed, dict[int, PeriodValue]]) -> int:
+    def _read_columns(self, readers: list[SeriesNeed], window: _Window, out: NeedValues) -> int:
         """Basic statistics and percentiles of the readers' series, as few columns as they use."""
         if not readers:
             return 0
@@ -167,7 +171,7 @@ class MetricReader:
             out[member] = found.values(member.key.fingerprint, member.statistic)
         return statements_for(keys)
 
-    def _read_trimmed(self, readers: list[SeriesNeed], window: _Window, out: dict[SeriesNeed, dict[int, PeriodValue]]) -> int:
+    def _read_trimmed(self, readers: list[SeriesNeed], window: _Window, out: NeedValues) -> int:
         if not readers:
             return 0
         keys = list({m.key: None for m in readers})
