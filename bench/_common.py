@@ -170,6 +170,12 @@ class CollectorTiming:
     first_insert: float | None
     last_insert: float | None
     stats: dict[str, object]
+    first_rows: int = 0  # rows of the first insert: what the sustained rate after it leaves out
+
+    def sustained_rate(self) -> float:
+        """Rows/s from the first insert's end to the last one's: draining, without group join and first fetch."""
+        assert self.first_insert is not None and self.last_insert is not None and self.last_insert > self.first_insert
+        return (self.rows - self.first_rows) / (self.last_insert - self.first_insert)
 
 
 def collector_command(url: str, prefix: str, group: str, stop_after_rows: int = 0,
@@ -209,15 +215,17 @@ def _collector_main(argv: list[str]) -> None:
     engine = open_storage(settings, wait_s=30)
     inserted = 0
     first: float | None = None
+    first_rows = 0
     last: float | None = None
 
     def after_insert(batch: Batch) -> None:
-        nonlocal inserted, first, last
+        nonlocal inserted, first, first_rows, last
         if batch.table != args.table:
             return
         inserted += batch.rows
         last = time.monotonic()
-        first = first if first is not None else last
+        if first is None:
+            first, first_rows = last, batch.rows
         if args.stop_after_rows and inserted >= args.stop_after_rows:
             collector.stop()
 
@@ -233,7 +241,7 @@ def _collector_main(argv: list[str]) -> None:
         profiler.dump_stats(args.profile)
     engine.close()
     print(json.dumps({"rows": inserted, "started": started, "first_insert": first, "last_insert": last,
-                      "stats": collector.stats()}, default=str), flush=True)
+                      "first_rows": first_rows, "stats": collector.stats()}, default=str), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ included) to the insert that completes the rows. Last, the rows the collector st
 exported with clickhouse-client in Native and TSV format and inserted again, timed, into
 a fresh copy of the same schema.
 
-    python bench/collector_throughput.py [--rows 1000000] [--profile] [--record]
+    python bench/collector_throughput.py [--rows 2000000] [--profile] [--record]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import resource
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,21 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def drain(url: str, prefix: str, rows: int, profile: Path | None) -> tuple[float, int, float, float]:
-    """Run one collector process until it stored rows samples.
+@dataclass(frozen=True)
+class Drain:
+    seconds: float  # from the collector's start (group join included) to the insert completing the rows
+    rows: int
+    cpu_s: float
+    first_insert_s: float  # group join, first fetch and the first batch's conversion
+    sustained_rate: float  # rows/s from the first insert's end to the last one's
 
-    Returns seconds, rows, its CPU seconds, and seconds until its first insert (group join,
-    first fetch and the first batch's conversion).
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+def drain(url: str, prefix: str, rows: int, profile: Path | None) -> Drain:
+    """Run one collector process until it stored rows samples.
 
     CPU seconds (start-up included) say what the collector itself costs, which a busy shared
     machine changes far less than the wall time.
@@ -111,7 +122,8 @@ def drain(url: str, prefix: str, rows: int, profile: Path | None) -> tuple[float
     cpu_s = children_cpu_s() - cpu_before
     timing = read_collector_timing(finished.stdout)
     assert timing.last_insert is not None and timing.first_insert is not None, "the collector stored nothing"
-    return timing.last_insert - timing.started, timing.rows, cpu_s, timing.first_insert - timing.started
+    return Drain(timing.last_insert - timing.started, timing.rows, cpu_s, timing.first_insert - timing.started,
+                 timing.sustained_rate())
 
 
 def client(*args: str, stdin: Any = None, stdout: Any = None) -> None:
@@ -189,7 +201,7 @@ def stage_rates(envelopes: list[bytes], database: str) -> list[tuple[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--envelope-items", type=int, default=5_000)
     parser.add_argument("--profile", action="store_true",
                         help="run the server collector under cProfile and time each stage of its path alone")
@@ -203,32 +215,40 @@ def main() -> None:
         work = Path(scratch)
         profile = work / "collector.prof" if args.profile else None
         load_before = os.getloadavg()
-        server_s, server_rows, server_cpu_s, server_first_s = drain(f"clickhouse://{SERVER}/{prefix}", prefix, args.rows, profile)
-        chdb_s, chdb_rows, chdb_cpu_s, _ = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
+        server = drain(f"clickhouse://{SERVER}/{prefix}", prefix, args.rows, profile)
+        chdb = drain(f"chdb://{work / 'chdb'}?database={prefix}", prefix, args.rows, None)
         ceiling = client_ceiling(prefix, work)
         hotspots = profile_summary(profile, 15) if profile else ""
         stages = stage_rates(envelopes, f"{prefix}_stages") if profile else []
     client("--query", f"DROP DATABASE {prefix}")
     delete_topics(prefix)
 
-    server_rate, chdb_rate = server_rows / server_s, chdb_rows / chdb_s
     result = Result("Collector throughput vs clickhouse-client", command_line())
     result.figures += [
         ("rows in the topic", f"{args.rows:,} in {len(envelopes)} envelopes of {args.envelope_items:,} items "
                               f"(filled in {fill_s:.1f} s)"),
         ("load average before the collectors (1/5/15 min)", " / ".join(f"{load:.2f}" for load in load_before)),
-        ("collector -> ClickHouse 18.16 server", f"{server_rate:,.0f} rows/s ({server_rows:,} rows in {server_s:.1f} s)"),
-        ("collector process CPU, server run (start-up included)", f"{server_cpu_s:.1f} s"),
-        ("server run: from the collector's start to its first insert", f"{server_first_s:.1f} s"),
-        ("collector -> chdb", f"{chdb_rate:,.0f} rows/s ({chdb_rows:,} rows in {chdb_s:.1f} s)"),
-        ("collector process CPU, chdb run (chdb's own work included)", f"{chdb_cpu_s:.1f} s"),
+        ("collector -> ClickHouse 18.16 server, sustained (first insert to last)", f"{server.sustained_rate:,.0f} rows/s"),
+        ("collector -> ClickHouse 18.16 server, from the collector's start",
+         f"{server.rate:,.0f} rows/s ({server.rows:,} rows in {server.seconds:.1f} s)"),
+        ("server run: from the collector's start to its first insert", f"{server.first_insert_s:.1f} s"),
+        ("collector process CPU, server run (start-up included)", f"{server.cpu_s:.1f} s"),
+        ("collector -> chdb, sustained (first insert to last)", f"{chdb.sustained_rate:,.0f} rows/s"),
+        ("collector -> chdb, from the collector's start",
+         f"{chdb.rate:,.0f} rows/s ({chdb.rows:,} rows in {chdb.seconds:.1f} s)"),
+        ("collector process CPU, chdb run (chdb's own work included)", f"{chdb.cpu_s:.1f} s"),
     ]
     for fmt, seconds in ceiling.items():
-        rate = server_rows / seconds
+        rate = server.rows / seconds
         result.figures += [(f"clickhouse-client {fmt} file -> server", f"{rate:,.0f} rows/s"),
-                           (f"ratio collector / clickhouse-client {fmt}", f"{server_rate / rate:.2f}")]
-    result.notes.append(f"Target (>= {TARGET_ROWS_S:,} rows/s into the server): "
-                        f"{'met' if server_rate >= TARGET_ROWS_S else 'MISSED'}.")
+                           (f"ratio collector (sustained; from start) / clickhouse-client {fmt}",
+                            f"{server.sustained_rate / rate:.2f}; {server.rate / rate:.2f}")]
+    result.notes.append(
+        f"Target (>= {TARGET_ROWS_S:,} rows/s into the server), on the sustained rate: "
+        f"{'met' if server.sustained_rate >= TARGET_ROWS_S else 'MISSED'}; from the collector's start: "
+        f"{'met' if server.rate >= TARGET_ROWS_S else 'missed'}. The sustained rate leaves out what a long-running "
+        "collector pays once (consumer group join, first fetch, the first batch's conversion) and the first "
+        "insert's rows; the from-start figure includes them.")
     result.figures += [(f"stage alone: {stage}", f"{rate:,.0f} rows/s") for stage, rate in stages]
     if hotspots:
         result.notes.append("Where the server collector spent its own time (cProfile, share of total):\n\n"
