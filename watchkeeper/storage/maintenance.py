@@ -107,7 +107,38 @@ def drop_expired_partitions(engine: Engine, retention: RetentionSettings, audit_
     return dropped
 
 
+def expire_logs(engine: Engine, now: float | None = None) -> list[str]:
+    """Each log group's retention (retention_in_days on every row, 0 = never) on servers without TTL.
+
+    A day partition whose every row is past its group's retention is dropped; one that still holds rows to
+    keep loses its expired rows by a mutation (ALTER TABLE ... DELETE), issued only while no mutation of the
+    table is pending, so rounds that come faster than the server rewrites parts do not stack work on it.
+    """
+    if engine.capabilities.ttl:
+        return []
+    moment = int(time.time() if now is None else now)
+    expired = f"retention_in_days > 0 AND toUInt32(ts) + retention_in_days * {DAY} < {moment}"
+    days = engine.query(  # retention is at least a day: younger rows cannot be expired
+        f"SELECT toString(toDate(ts)) AS day, countIf({expired}) AS gone, count() FROM logs "
+        f"WHERE ts < toDateTime({moment - DAY}) GROUP BY day HAVING gone > 0 ORDER BY day")
+    pending = engine.query("SELECT count() FROM system.mutations "
+                           "WHERE database = currentDatabase() AND table = 'logs' AND is_done = 0")[0][0]
+    done = []
+    for day, gone, total in days:
+        partition = str(day).replace("-", "")
+        if gone == total:
+            engine.command(f"ALTER TABLE logs DROP PARTITION ID '{partition}'")
+            done.append(f"logs:{partition} dropped")
+        elif not pending:
+            engine.command(f"ALTER TABLE logs DELETE WHERE toDate(ts) = toDate('{day}') AND {expired}")
+            done.append(f"logs:{partition} {gone} expired rows deleted")
+    if done:
+        log.info("log retention: %s", ", ".join(done))
+    return done
+
+
 def maintain(engine: Engine, settings: Settings) -> None:
-    """One round of upkeep: roll up, then drop what is past retention (where TTL is missing)."""
+    """One round of upkeep: roll up, then remove what is past retention (where TTL is missing)."""
     roll_up(engine)
     drop_expired_partitions(engine, settings.retention, settings.audit.retention_days)
+    expire_logs(engine)
