@@ -15,7 +15,12 @@ from click.testing import CliRunner, Result
 from watchkeeper.cli._times import parse_time
 from watchkeeper.cli.main import cli
 
-BASE = (int(time.time()) // 60 - 10) * 60
+
+
+def ten_minutes_ago() -> int:
+    """A whole minute 10 minutes before now, taken when the test runs: a module constant would be taken at
+    collection, and a test that asks for the last 15 minutes may run more than 5 minutes after that."""
+    return (int(time.time()) // 60 - 10) * 60
 
 
 def run(endpoint: str, *args: str, output: str = "json") -> Result:
@@ -29,24 +34,26 @@ def ok(endpoint: str, *args: str) -> Any:
 
 
 def test_put_then_get_with_dimensions_and_statistics(endpoint: str) -> None:
+    base = ten_minutes_ago()
     for value in ("10", "30"):
         ok(endpoint, "put-metric-data", "--namespace", "App", "--metric-name", "latency", "--value", value,
-           "--dimensions", "Name=host,Value=web-1", "Name=role,Value=db", "--timestamp", str(BASE + 5),
+           "--dimensions", "Name=host,Value=web-1", "Name=role,Value=db", "--timestamp", str(base + 5),
            "--unit", "Milliseconds")
     answer = ok(endpoint, "get-metric-statistics", "--namespace", "App", "--metric-name", "latency",
-                "--dimensions", "role=db,host=web-1", "--start-time", str(BASE), "--end-time", "now",
+                "--dimensions", "role=db,host=web-1", "--start-time", str(base), "--end-time", "now",
                 "--period", "60", "--statistics", "Average", "Maximum")
     assert answer == {"Label": "latency", "Datapoints": [
-        {"Timestamp": datetime.fromtimestamp(BASE, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "Average": 20.0,
+        {"Timestamp": datetime.fromtimestamp(base, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "Average": 20.0,
          "Maximum": 30.0, "Unit": "Milliseconds"}]}
 
 
 def test_metric_data_file_and_shorthand_and_percentiles(endpoint: str, tmp_path: Path) -> None:
+    base = ten_minutes_ago()
     data = tmp_path / "data.json"
     data.write_text(json.dumps([{"MetricName": "latency", "Values": [1, 9], "Counts": [9, 1],
-                                 "Timestamp": BASE}]))
+                                 "Timestamp": base}]))
     ok(endpoint, "put-metric-data", "--namespace", "App", "--metric-data", f"file://{data}",
-       f"MetricName=latency,Value=100,Timestamp={BASE}")
+       f"MetricName=latency,Value=100,Timestamp={base}")
     answer = ok(endpoint, "get-metric-statistics", "--namespace", "App", "--metric-name", "latency",
                 "--start-time", "-15m", "--period", "60", "--extended-statistics", "p50", "p99")
     assert [p["ExtendedStatistics"] for p in answer["Datapoints"]] == [{"p50": 1.0, "p99": 100.0}]
