@@ -110,9 +110,13 @@ class ServerEngine(Engine):
         values = list(columns.values())
         # numpy columns go in through the driver's numpy mode: one buffer write per column
         # instead of a Python object per value (the driver's own ceiling otherwise).
-        numpy_mode = all(isinstance(column, np.ndarray) for column in values)
-        self._run(f"INSERT INTO {table} ({names}) VALUES", values, columnar=True,
-                  settings={"use_numpy": True} if numpy_mode else None)
+        arrays = [column for column in values if isinstance(column, np.ndarray)]
+        settings: dict[str, bool] | None = None
+        if len(arrays) == len(values):
+            # String columns arrive as str, or all as bytes already encoded once per distinct value.
+            as_bytes = any(array.dtype == object and len(array) and isinstance(array[0], bytes) for array in arrays)
+            settings = {"use_numpy": True, "strings_as_bytes": as_bytes}
+        self._run(f"INSERT INTO {table} ({names}) VALUES", values, columnar=True, settings=settings)
 
     def close(self) -> None:
         self._client.disconnect()

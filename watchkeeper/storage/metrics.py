@@ -201,9 +201,9 @@ class _Samples:
 
     def add(self, rows: BlockRows, event_ids: npt.NDArray[np.uint64]) -> None:
         for name, values in (
-            ("namespace", np.array(rows.namespaces, dtype=object)[rows.namespace_index]),
-            ("metric_name", np.array(rows.names, dtype=object)[rows.name_index]),
-            ("unit", np.array(rows.units, dtype=object)[rows.unit_index]),
+            ("namespace", _encoded(rows.namespaces)[rows.namespace_index]),
+            ("metric_name", _encoded(rows.names)[rows.name_index]),
+            ("unit", _encoded(rows.units)[rows.unit_index]),
             ("key", self.catalog.keys_of(rows)), ("ts", rows.timestamp.astype(np.uint32)), ("count", rows.count),
             ("sum", rows.sum), ("min", rows.minimum), ("max", rows.maximum), ("resolution", rows.resolution),
             ("event_id", event_ids),
@@ -230,14 +230,20 @@ class _Samples:
         due = self.catalog.due(places, joined["ts"])
         dimensions = [self.catalog.dimensions_at(place) for place in places[due].tolist()]
         series = {
-            "namespace": joined["namespace"][due].tolist(),
-            "metric_name": joined["metric_name"][due].tolist(),
+            "namespace": [name.decode() for name in joined["namespace"][due].tolist()],
+            "metric_name": [name.decode() for name in joined["metric_name"][due].tolist()],
             "fingerprint": fingerprints[due].tolist(),
             "dim_names": [[name for name, _ in pairs] for pairs in dimensions],
             "dim_values": [[value for _, value in pairs] for pairs in dimensions],
             "last_seen": joined["ts"][due].tolist(),
         }
         return {SAMPLES_TABLE: samples, SERIES_TABLE: series}
+
+
+def _encoded(strings: list[str]) -> npt.NDArray[np.object_]:
+    """A block's distinct strings as UTF-8 bytes, encoded once: the samples' String columns go to the
+    driver as bytes (strings_as_bytes), which spares it encoding every row (~0.3 s per 1M rows)."""
+    return np.array([string.encode() for string in strings], dtype=object)
 
 
 def metric_rows(batches: Iterable[tuple[str, list[Any]]]) -> dict[str, Columns]:
