@@ -4,7 +4,7 @@ A composite that goes to ALARM while its ActionsSuppressor is not in ALARM (and 
 extension period) and has a wait period does not act at once: the transition is stored here as
 pending. Each cycle the lease holder reads the open ones and lets alarms.composite.release_deferred
 decide (send, suppress, or wait on). Rows persist with the alarm tables, so a restarted or new leader
-neither loses a pending action nor sends one twice (see Scheduler._release_deferred for the write order).
+neither loses a pending action nor sends one twice (see DeferredActions for the write order).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ injected: tests call `run_cycle(now)` directly.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import threading
@@ -95,7 +94,6 @@ def _needs(alarm: PutMetricAlarm) -> list[tuple[str, SeriesNeed]]:
     return out
 
 
-@functools.lru_cache(maxsize=256)
 def _trimmed(statistic: str) -> ExtendedStatistic | None:
     """The parsed TM/TC/TS/WM/PR statistic, None for the basic statistics and percentiles."""
     parsed = parse_extended_statistic(statistic)

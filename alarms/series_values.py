@@ -8,7 +8,6 @@ and each alarm takes its series' slice of that column.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 
 from alarms.evaluate import PeriodValue
@@ -20,7 +19,6 @@ _BASIC_COLUMNS: dict[str, tuple[StatisticColumn, ...]] = {
     "SampleCount": (), "Sum": ("sums",), "Average": ("sums",), "Minimum": ("minimums",), "Maximum": ("maximums",)}
 
 
-@functools.lru_cache(maxsize=256)
 def percentile_of(statistic: str) -> float | None:
     """The percentile (0..100) a pNN statistic names; None for any other statistic."""
     parsed = parse_extended_statistic(statistic)

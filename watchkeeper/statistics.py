@@ -14,6 +14,7 @@ over in-memory data) should too, so every path agrees with the metrics store:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -82,8 +83,12 @@ class ExtendedStatistic:
         return tuple(b for b in (self.lower, self.upper) if b is not None) if self.percent else ()
 
 
+@functools.lru_cache(maxsize=256)
 def parse_extended_statistic(text: str) -> ExtendedStatistic | None:
-    """Parse pNN / tmNN / TM(a%:b%) / TM(a:b) / IQM / PR(a:b); None when text is not one of them."""
+    """Parse pNN / tmNN / TM(a%:b%) / TM(a:b) / IQM / PR(a:b); None when text is not one of them.
+
+    Cached: an evaluation cycle asks for the same few statistics of thousands of alarms, and the
+    result is frozen."""
     if text.upper() == "IQM":
         return ExtendedStatistic("tm", 25.0, 75.0)
     single = _SINGLE.match(text)
