@@ -152,6 +152,12 @@ def _samples(tier: Tier, conditions: str, with_unit: bool = True) -> str:
 _EXACT = "min(lo) >= 0 AND countIf(c > 1 AND lo != hi) = 0"
 
 
+def _weighted_quantiles(percentiles: Sequence[float]) -> str:
+    """The percentiles (0..100) of a period's stored samples: a sample of a statistic set stands for
+    sample_count values of mean sum/count, so each is weighted by its count (fractions 0..1 in ClickHouse)."""
+    return f"quantilesExactWeighted({', '.join(literal(p / 100) for p in percentiles)})(s / c, toUInt64(round(c)))"
+
+
 def _bucket(start: int, period: int) -> str:
     """The start of a sample's period-wide bucket, buckets aligned to start."""
     return f"{start} + intDiv(toUInt32(ts) - {start}, {period}) * {period} AS bucket"
@@ -176,14 +182,7 @@ def fetch_statistics(
     Duplicate deliveries are folded (see _samples). Buckets with no data are absent;
     the lists are in time order.
     """
-    # A sample of a statistic set stands for sample_count values of mean sum/count;
-    # percentiles weight it by its count. Quantiles are fractions (0..1) in ClickHouse.
-    quantiles = ", ".join(literal(p / 100) for p in percentiles)
-    percentile_columns = (
-        f", quantilesExactWeighted({quantiles})(s / c, toUInt64(round(c)))"
-        f", {_EXACT}"
-        if percentiles else ""
-    )
+    percentile_columns = f", {_weighted_quantiles(percentiles)}, {_EXACT}" if percentiles else ""
     result: dict[int, list[Datapoint]] = {}
     for fingerprints, conditions in _chunk_conditions(series, start, end, unit):
         result.update((fingerprint, []) for fingerprint in fingerprints)
@@ -250,8 +249,7 @@ def fetch_period_columns(
     chosen = [name for name in _STATISTIC_COLUMNS if name in statistics]
     wanted = ["sum(c)"] + [_STATISTIC_COLUMNS[name] for name in chosen]
     if percentiles:
-        quantiles = ", ".join(literal(p / 100) for p in percentiles)
-        wanted += [f"quantilesExactWeighted({quantiles})(s / c, toUInt64(round(c)))", f"{_EXACT} AND uniqExact(u) = 1"]
+        wanted += [_weighted_quantiles(percentiles), f"{_EXACT} AND uniqExact(u) = 1"]
     found: list[list[Any]] = [[] for _ in range(2 + len(wanted))]
     for _, conditions in _chunk_conditions(series, start, end, unit):
         columns = engine.query_columns(
@@ -278,8 +276,7 @@ def _trimmed_columns(statistics: Sequence[ExtendedStatistic]) -> tuple[str, list
     expressions trimmed_parts computes in Python: (weight inside, sum). vs/ws are a period's values and
     their weights; q holds the bound percentiles' values in `levels` order."""
     levels = sorted({p for s in statistics for p in s.bound_percentiles})
-    quantiles = (f", quantilesExactWeighted({', '.join(literal(p / 100) for p in levels)})(s / c, "
-                 "toUInt64(round(c))) AS q" if levels else "")
+    quantiles = f", {_weighted_quantiles(levels)} AS q" if levels else ""
 
     def bound(value: float | None, percent: bool) -> str | None:
         return None if value is None else f"q[{levels.index(value) + 1}]" if percent else literal(value)
